@@ -1,0 +1,3 @@
+from premiums_autopay.app import build
+
+build().run()

@@ -1,0 +1,221 @@
+"""Consuming events: a batch in one transaction, an inbox against redelivery, dead letters for poison.
+
+The flow for each batch FastStream hands over (ARCHITECTURE §6, §7):
+1. decode every record into an `Incoming` (envelope + model); records that cannot be decoded, or whose
+   `ce_type` nobody knows, go to `<topic>.dlq` at once with the reason;
+2. in one database transaction: claim the batch's `ce_id`s in the inbox (one statement), run the handler
+   of each new event, and store the events they cause in the outbox;
+3. if that transaction fails, fall back to one record per transaction, with bounded retries, so a single
+   poison record goes to the dead-letter topic and the rest of the batch commits;
+4. only then does FastStream commit the offsets (`NACK_ON_ERROR`): a crash anywhere before re-delivers
+   the batch, and the inbox makes the second pass change nothing.
+Infrastructure failures (database or broker unreachable) are never dead-lettered: the batch is nacked
+and re-delivered after a pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaMessage
+from premiums_contracts import Envelope, EnvelopeError, Event, event_class
+from pydantic import ValidationError
+
+from premiums_common import inbox, outbox
+from premiums_common.metrics import DEAD_LETTERS, EVENTS_HANDLED
+from premiums_common.outbox import Outgoing
+
+log = logging.getLogger(__name__)
+
+MAX_RECORD_BYTES = 1_000_000
+
+
+class Rejected(Exception):
+    """A record that can never succeed as it is (unknown enrollment, broken invariant): dead-letter it."""
+
+
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    envelope: Envelope
+    event: Any
+    topic: str
+    partition: int
+    offset: int
+    key: str
+    record: ConsumerRecord
+
+
+Handler = Callable[[asyncpg.Connection, Incoming], Awaitable[Sequence[Outgoing] | None]]
+
+
+@dataclass(frozen=True)
+class Poison:
+    record: ConsumerRecord
+    reason: str
+
+
+def decode(record: ConsumerRecord) -> Incoming | Poison:
+    try:
+        envelope = Envelope.from_headers(record.headers or ())
+    except EnvelopeError as exc:
+        return Poison(record, str(exc))
+    model = event_class(envelope.type)
+    if model is None:
+        return Poison(record, f"unknown ce_type {envelope.type!r}")
+    if record.value is None or len(record.value) > MAX_RECORD_BYTES:
+        return Poison(record, "empty or oversized body")
+    try:
+        event = model.model_validate_json(record.value)
+    except ValidationError as exc:
+        return Poison(record, f"body does not match {envelope.type}: {_plain(exc)}")
+    key = record.key.decode() if record.key else envelope.subject
+    return Incoming(envelope, event, record.topic, record.partition, record.offset, key, record)
+
+
+def _plain(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5])
+
+
+class EventConsumer:
+    """One consumer group: the topics it reads and a handler per event type it acts on.
+
+    Events on those topics that it has no handler for are recorded in the inbox and skipped.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        topics: Sequence[str],
+        handlers: dict[type[Event], Handler],
+        *,
+        retries: int = 3,
+        backoff: float = 0.2,
+        max_records: int = 500,
+    ) -> None:
+        self.name = name
+        self.topics = tuple(topics)
+        self.handlers = dict(handlers)
+        self.retries = retries
+        self.backoff = backoff
+        self.max_records = max_records
+        self._pool: asyncpg.Pool | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._source = ""
+
+    def bind(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, source: str) -> None:
+        self._pool, self._producer, self._source = pool, producer, source
+
+    def subscribe(self, broker: KafkaBroker) -> None:
+        subscriber = broker.subscriber(
+            *self.topics,
+            group_id=self.name,
+            batch=True,
+            max_records=self.max_records,
+            batch_timeout_ms=50,
+            auto_offset_reset="earliest",
+            decoder=_keep_raw,
+            title=self.name,
+        )
+
+        @subscriber
+        async def on_batch(msg: KafkaMessage) -> None:
+            await self.process(msg.raw_message)
+
+    async def process(self, records: Sequence[ConsumerRecord]) -> None:
+        decoded = [decode(r) for r in records]
+        for poison in (d for d in decoded if isinstance(d, Poison)):
+            await self.dead_letter(poison.record, poison.reason)
+        events = [d for d in decoded if isinstance(d, Incoming)]
+        if not events:
+            return
+        try:
+            await self._in_transaction(events)
+        except INFRASTRUCTURE_ERRORS:
+            log.warning("infrastructure unavailable; batch will be re-delivered", exc_info=True)
+            await asyncio.sleep(2.0)
+            raise
+        except Exception:
+            log.warning("batch failed; processing its %d records one by one", len(events), exc_info=True)
+            for event in events:
+                await self._one_with_retries(event)
+
+    async def _one_with_retries(self, event: Incoming) -> None:
+        for attempt in range(1, self.retries + 1):
+            try:
+                await self._in_transaction([event])
+                return
+            except INFRASTRUCTURE_ERRORS:
+                await asyncio.sleep(2.0)
+                raise
+            except Rejected as exc:
+                await self.dead_letter_incoming(event, str(exc), exc)
+                return
+            except Exception as exc:
+                if attempt == self.retries:
+                    await self.dead_letter_incoming(event, f"failed {attempt} times: {exc!r}", exc)
+                    return
+                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+
+    async def _in_transaction(self, events: Sequence[Incoming]) -> None:
+        assert self._pool is not None
+        async with self._pool.acquire() as con, con.transaction():
+            fresh = await inbox.claim(con, self.name, [e.envelope.id for e in events])
+            caused: list[Outgoing] = []
+            for event in events:
+                if event.envelope.id not in fresh:
+                    continue
+                fresh.discard(event.envelope.id)  # a duplicate inside one batch is handled once
+                handler = self.handlers.get(type(event.event))
+                if handler is not None:
+                    caused.extend(await handler(con, event) or ())
+                    EVENTS_HANDLED.labels(self.name, event.envelope.type).inc()
+            await outbox.add(con, caused)
+
+    async def dead_letter_incoming(self, event: Incoming, reason: str, exc: BaseException) -> None:
+        await self.dead_letter(event.record, reason, exc)
+
+    async def dead_letter(self, record: ConsumerRecord, reason: str, exc: BaseException | None = None) -> None:
+        assert self._producer is not None
+        headers = [
+            *list(record.headers or ()),
+            ("dlq_reason", reason.encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_source_topic", record.topic.encode()),
+            ("dlq_source_partition", str(record.partition).encode()),
+            ("dlq_source_offset", str(record.offset).encode()),
+        ]
+        if exc is not None:
+            trace = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            headers.append(("dlq_exception", trace[:2000].encode()))
+        await self._producer.send_and_wait(
+            f"{record.topic}.dlq", value=record.value, key=record.key, headers=headers
+        )
+        DEAD_LETTERS.labels(self.name, record.topic).inc()
+        log.error(
+            "record dead-lettered",
+            extra={"consumer": self.name, "topic": record.topic, "partition": record.partition,
+                   "offset": record.offset, "reason": reason},
+        )
+
+
+async def _keep_raw(msg: Any) -> Any:
+    return msg.body
+

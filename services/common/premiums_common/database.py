@@ -1,0 +1,52 @@
+"""PostgreSQL: the connection pool and the SQL migrations each service ships in its `migrations/` folder."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+MIGRATION_LOCK = 7_700_001
+
+RUNTIME_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    name text PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, command_timeout=60)
+    assert pool is not None
+    return pool
+
+
+async def migrate(pool: asyncpg.Pool, *packages: str) -> list[str]:
+    """Apply, in name order, every `*.sql` file of each package's `migrations` folder not applied yet.
+
+    An advisory lock serialises replicas starting together, so each file runs exactly once.
+    """
+    applied: list[str] = []
+    async with pool.acquire() as con:
+        await con.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        try:
+            await con.execute(RUNTIME_SCHEMA)
+            done = {r["name"] for r in await con.fetch("SELECT name FROM schema_migrations")}
+            for package in packages:
+                folder = resources.files(package).joinpath("migrations")
+                for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+                    name = f"{package}:{entry.name}"
+                    if not entry.name.endswith(".sql") or name in done:
+                        continue
+                    async with con.transaction():
+                        await con.execute(entry.read_text())
+                        await con.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+                    applied.append(name)
+                    log.info("migration applied", extra={"migration": name})
+        finally:
+            await con.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+    return applied

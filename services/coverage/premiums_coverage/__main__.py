@@ -1,0 +1,3 @@
+from premiums_coverage.app import build
+
+build().run()

@@ -1,0 +1,3 @@
+from premiums_notifications.app import build
+
+build().run()

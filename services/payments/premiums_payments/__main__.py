@@ -1,0 +1,3 @@
+from premiums_payments.app import build
+
+build().run()

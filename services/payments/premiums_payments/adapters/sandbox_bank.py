@@ -1,0 +1,36 @@
+"""The sandbox bank (ARCHITECTURE §5): the account's last four digits choose what the bank does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RETURN_CODES = {
+    "0001": "R01", "0002": "R02", "0003": "R03", "0004": "R04", "0007": "R07", "0008": "R08",
+    "0009": "R09", "0010": "R10", "0016": "R16", "0020": "R20", "0029": "R29",
+}
+NOC_C01 = "0098"
+FAILS_VALIDATION = "0099"
+
+
+@dataclass(frozen=True)
+class SandboxOutcome:
+    validates: bool
+    return_code: str | None
+    noc_code: str | None
+
+
+def outcome_for(account_last4: str) -> SandboxOutcome:
+    return SandboxOutcome(
+        validates=account_last4 != FAILS_VALIDATION,
+        return_code=RETURN_CODES.get(account_last4),
+        noc_code="C01" if account_last4 == NOC_C01 else None,
+    )
+
+
+class SandboxGateway:
+    """Validates accounts instantly (R5.4, R5.16) and settles every debit the next banking day."""
+
+    name = "sandbox"
+
+    def validate_account(self, routing_number: str, account_last4: str) -> bool:
+        return outcome_for(account_last4).validates
