@@ -199,7 +199,7 @@ def port_owner(port: int) -> str:
     if not match:
         return ""
     pid = int(match.group(1))
-    return f"pid {pid} ({command_line(pid)[:120].strip()})"
+    return f"pid {pid} ({' '.join(command_line(pid).split())[:120]})"
 
 
 def tail(path: Path, lines: int = 30) -> str:

@@ -12,6 +12,9 @@ from premiums_autopay import handlers
 from premiums_autopay.api import router
 
 
+CONSUMED_TOPICS = [COVERAGE_EVENTS.name, PAYMENTS_EVENTS.name]
+
+
 def build(settings: Settings | None = None) -> Service:
     service = Service(
         settings or Settings.from_env("autopay"),
@@ -22,7 +25,7 @@ def build(settings: Settings | None = None) -> Service:
     service.consume(
         EventConsumer(
             "autopay",
-            [COVERAGE_EVENTS.name, PAYMENTS_EVENTS.name],
+            CONSUMED_TOPICS,
             {
                 InvoiceIssued: handlers.invoice_issued,
                 PaymentSubmitted: handlers.payment_submitted,

@@ -26,7 +26,6 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
-from faststream.kafka.message import KafkaMessage
 from premiums_contracts import Envelope, EnvelopeError, Event, event_class
 from pydantic import ValidationError
 
@@ -136,8 +135,8 @@ class EventConsumer:
         )
 
         @subscriber
-        async def on_batch(msg: KafkaMessage) -> None:
-            await self.process(msg.raw_message)
+        async def on_batch(records: tuple[ConsumerRecord, ...]) -> None:
+            await self.process(records)
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
         decoded = [decode(r) for r in records]
@@ -217,5 +216,6 @@ class EventConsumer:
 
 
 async def _keep_raw(msg: Any) -> Any:
-    return msg.body
+    """Hand the handler the aiokafka records themselves: it needs headers, keys and offsets."""
+    return msg.raw_message
 

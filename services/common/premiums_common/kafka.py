@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -26,7 +27,8 @@ def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
         ack_policy=SAFE_ACK_POLICY,
         graceful_timeout=20.0,
         apply_types=False,
-        logger=None,
+        logger=logging.getLogger("faststream"),
+        log_level=logging.DEBUG,
     )
 
 

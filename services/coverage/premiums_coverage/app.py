@@ -12,6 +12,9 @@ from premiums_coverage.api import router
 from premiums_coverage.handlers import CoverageHandlers
 
 
+CONSUMED_TOPICS = [ENROLLMENT_EVENTS.name, PAYMENTS_EVENTS.name]
+
+
 def build(settings: Settings | None = None) -> Service:
     service = Service(
         settings or Settings.from_env("coverage"),
@@ -23,7 +26,7 @@ def build(settings: Settings | None = None) -> Service:
     service.consume(
         EventConsumer(
             "coverage",
-            [ENROLLMENT_EVENTS.name, PAYMENTS_EVENTS.name],
+            CONSUMED_TOPICS,
             {
                 EnrollmentSubmitted: handlers.enrollment_submitted,
                 PaymentSubmitted: handlers.payment_submitted,

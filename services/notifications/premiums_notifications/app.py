@@ -20,6 +20,9 @@ from premiums_notifications.email import SmtpChannel
 from premiums_notifications.sender import Sender
 
 
+CONSUMED_TOPICS = [ENROLLMENT_EVENTS.name, PAYMENTS_EVENTS.name, COVERAGE_EVENTS.name]
+
+
 def build(settings: Settings | None = None) -> Service:
     service = Service(
         settings or Settings.from_env("notifications"),
@@ -30,7 +33,7 @@ def build(settings: Settings | None = None) -> Service:
     service.consume(
         EventConsumer(
             "notifications",
-            [ENROLLMENT_EVENTS.name, PAYMENTS_EVENTS.name, COVERAGE_EVENTS.name],
+            CONSUMED_TOPICS,
             {
                 EnrollmentSubmitted: handlers.enrollment_submitted,
                 MemberContactChanged: handlers.contact_changed,

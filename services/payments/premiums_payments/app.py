@@ -14,6 +14,9 @@ from premiums_payments.api import router
 from premiums_payments.handlers import Payments
 
 
+CONSUMED_TOPICS = [COVERAGE_EVENTS.name, PAYMENTS_COMMANDS.name]
+
+
 def build(settings: Settings | None = None) -> Service:
     service = Service(
         settings or Settings.from_env("payments"),
@@ -26,7 +29,7 @@ def build(settings: Settings | None = None) -> Service:
     service.consume(
         EventConsumer(
             "payments",
-            [COVERAGE_EVENTS.name, PAYMENTS_COMMANDS.name],
+            CONSUMED_TOPICS,
             {InvoiceIssued: payments.invoice_issued, RequestPayment: payments.payment_requested},
         )
     )

@@ -1,0 +1,95 @@
+"""`premiums dlq list|replay`: inspect dead-lettered records and send repaired ones back."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord
+from premiums_contracts.topics import TOPICS
+
+from premiums_cli.kafka_io import producer, read_all
+
+
+def _headers(record: ConsumerRecord) -> dict[str, str]:
+    return {k: (v or b"").decode("utf-8", "replace") for k, v in record.headers or ()}
+
+
+def describe(record: ConsumerRecord) -> dict[str, Any]:
+    headers = _headers(record)
+    return {
+        "dlq_topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "key": record.key.decode("utf-8", "replace") if record.key else None,
+        "dead_lettered_at": datetime.fromtimestamp(record.timestamp / 1000, UTC).isoformat(),
+        "ce_type": headers.get("ce_type"),
+        "ce_id": headers.get("ce_id"),
+        "consumer": headers.get("dlq_consumer"),
+        "reason": headers.get("dlq_reason"),
+        "source": f"{headers.get('dlq_source_topic')}[{headers.get('dlq_source_partition')}]@"
+        f"{headers.get('dlq_source_offset')}",
+    }
+
+
+async def dead_letters(topic: str | None = None) -> list[ConsumerRecord]:
+    names = [topic] if topic else [t.name for t in TOPICS]
+    records: list[ConsumerRecord] = []
+    for name in names:
+        records.extend(await read_all(f"{name}.dlq"))
+    return records
+
+
+async def replay(dlq_records: list[ConsumerRecord]) -> int:
+    """Publish each record back to its source topic, same key, body and CloudEvents headers.
+
+    The dlq_* headers are dropped; the consumer's inbox still makes a record processed before a no-op.
+    """
+    async with producer() as client:
+        for record in dlq_records:
+            headers = [(k, v) for k, v in record.headers or () if not k.startswith("dlq_")]
+            source = _headers(record).get("dlq_source_topic") or record.topic.removesuffix(".dlq")
+            await client.send_and_wait(source, value=record.value, key=record.key, headers=headers)
+    return len(dlq_records)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("dlq", help="list or replay dead-lettered records")
+    commands = parser.add_subparsers(dest="dlq_command", required=True)
+    list_ = commands.add_parser("list", help="every dead-lettered record with its reason")
+    list_.add_argument("--topic", help="source topic, e.g. payments.events")
+    list_.add_argument("--json", action="store_true")
+    list_.set_defaults(func=_list)
+    replay_ = commands.add_parser("replay", help="send dead-lettered records back to their topic")
+    replay_.add_argument("--topic", required=True, help="source topic, e.g. payments.events")
+    which = replay_.add_mutually_exclusive_group(required=True)
+    which.add_argument("--key", help="every record with this key")
+    which.add_argument("--offset", type=int, help="one record, by its offset in the .dlq topic")
+    which.add_argument("--all", action="store_true")
+    replay_.set_defaults(func=_replay)
+
+
+def _list(args: argparse.Namespace) -> int:
+    rows = [describe(r) for r in asyncio.run(dead_letters(args.topic))]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif not rows:
+        print("no dead-lettered records")
+    for row in rows if not args.json else []:
+        print(f"{row['dlq_topic']}@{row['partition']}:{row['offset']}  key={row['key']}  {row['ce_type']}  "
+              f"{row['consumer']}: {row['reason']}")
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    records = asyncio.run(dead_letters(args.topic))
+    if args.key:
+        records = [r for r in records if r.key and r.key.decode() == args.key]
+    elif args.offset is not None:
+        records = [r for r in records if r.offset == args.offset]
+    count = asyncio.run(replay(records))
+    print(f"replayed {count} record(s) to {args.topic}")
+    return 0 if count else 1
