@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from premiums_common.outbox import Outgoing
@@ -33,7 +33,9 @@ COVERAGE = "http://127.0.0.1:8003"
 NOTIFICATIONS = "http://127.0.0.1:8004"
 
 
-def new_enrollment(start: date, *, premium: str = "312.40", language: str = "en", email_address: str | None = None) -> EnrollmentSubmitted:
+def new_enrollment(
+    start: date, *, premium: str = "312.40", language: Literal["en", "es"] = "en", email_address: str | None = None
+) -> EnrollmentSubmitted:
     """A realistic enrollment with MAHC-style identifiers (D15): 12-digit member, 9-digit account from 7."""
     member_id = f"{random.randrange(10**11, 10**12)}"
     return EnrollmentSubmitted(
@@ -49,9 +51,13 @@ def new_enrollment(start: date, *, premium: str = "312.40", language: str = "en"
         aptc_amount=Decimal("420.00"),
         subsidy="connectorcare",
         member=MemberContact(
-            first_name="Ana", last_name="Rivera", date_of_birth=date(1988, 4, 2),
-            email=email_address or f"member{member_id}@example.org", phone="617-555-0134",
-            language=language, zip="02114",
+            first_name="Ana",
+            last_name="Rivera",
+            date_of_birth=date(1988, 4, 2),
+            email=email_address or f"member{member_id}@example.org",
+            phone="617-555-0134",
+            language=language,
+            zip="02114",
         ),
     )
 
@@ -96,8 +102,10 @@ async def story() -> int:
     member = token_for(enrollment.member_id, "member")
     auth = {"Authorization": f"Bearer {member}"}
 
-    _step(f"Business date {today}. {enrollment.member.first_name} {enrollment.member.last_name} picks a plan "
-          f"starting {start} (enrollment.events → EnrollmentSubmitted)")
+    _step(
+        f"Business date {today}. {enrollment.member.first_name} {enrollment.member.last_name} picks a plan "
+        f"starting {start} (enrollment.events → EnrollmentSubmitted)"
+    )
     _show("member", enrollment.member_id)
     _show("enrollment", enrollment.enrollment_id)
     _show("monthly premium", f"${enrollment.monthly_premium}")
@@ -106,32 +114,56 @@ async def story() -> int:
 
     async with httpx.AsyncClient(timeout=30) as http:
         view = (await http.get(f"{COVERAGE}/v1/enrollments/{enrollment.enrollment_id}", headers=auth)).json()
-        invoices = (await http.get(f"{COVERAGE}/v1/enrollments/{enrollment.enrollment_id}/invoices", headers=auth)).json()
+        invoices = (
+            await http.get(f"{COVERAGE}/v1/enrollments/{enrollment.enrollment_id}/invoices", headers=auth)
+        ).json()
         _step("coverage records it pending its binder and issues the binder invoice (InvoiceIssued)")
         _show("status", view["status"])
         _show("binder due", invoices[0]["due_date"])
         _show("amount due", f"${invoices[0]['total_due']}")
 
         _step("A debit card is refused, naming what is accepted (D16)")
-        card = await http.post(f"{PAYMENTS}/v1/payments", headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
-                               json={"enrollment_id": enrollment.enrollment_id, "amount": invoices[0]["total_due"],
-                                     "payment_method": {"type": "debit_card", "number": "4111111111111111"}})
+        card = await http.post(
+            f"{PAYMENTS}/v1/payments",
+            headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
+            json={
+                "enrollment_id": enrollment.enrollment_id,
+                "amount": invoices[0]["total_due"],
+                "payment_method": {"type": "debit_card", "number": "4111111111111111"},
+            },
+        )
         _show(f"HTTP {card.status_code}", card.json()["detail"])
 
         _step("The member saves a checking account and reviews the payment")
-        account = (await http.post(f"{PAYMENTS}/v1/bank-accounts", headers=auth, json={
-            "routing_number": "011000015", "account_number": "000123456789", "account_type": "checking",
-            "holder_name": "Ana Rivera"})).json()
+        account = (
+            await http.post(
+                f"{PAYMENTS}/v1/bank-accounts",
+                headers=auth,
+                json={
+                    "routing_number": "011000015",
+                    "account_number": "000123456789",
+                    "account_type": "checking",
+                    "holder_name": "Ana Rivera",
+                },
+            )
+        ).json()
         _show("instrument token", account["instrument_token"])
         method = {"type": "bank_account", "instrument_token": account["instrument_token"]}
-        body = {"enrollment_id": enrollment.enrollment_id, "amount": invoices[0]["total_due"], "payment_method": method}
+        body = {
+            "enrollment_id": enrollment.enrollment_id,
+            "amount": invoices[0]["total_due"],
+            "payment_method": method,
+        }
         preview = (await http.post(f"{PAYMENTS}/v1/payments/preview", headers=auth, json=body)).json()
         for key in ("amount", "coverage_month", "due_date", "on_time", "account"):
             _show(key, preview[key])
 
         _step("...and pays (POST /v1/payments → PaymentSubmitted)")
-        paid = (await http.post(f"{PAYMENTS}/v1/payments", headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
-                                json=body)).json()
+        paid = (
+            await http.post(
+                f"{PAYMENTS}/v1/payments", headers={**auth, "Idempotency-Key": str(uuid.uuid4())}, json=body
+            )
+        ).json()
         _show("confirmation number", paid["confirmation_number"])
         _show("settles on", paid["settles_on"])
         await idle.wait_idle()
@@ -145,15 +177,19 @@ async def story() -> int:
         _show("coverage start", view["coverage_start"])
         _show("paid through", view["paid_through"])
 
-        notices = (await http.get(f"{NOTIFICATIONS}/v1/members/{enrollment.member_id}/notifications", headers=auth)).json()
+        notices = (
+            await http.get(f"{NOTIFICATIONS}/v1/members/{enrollment.member_id}/notifications", headers=auth)
+        ).json()
     _step("notifications emailed the member (SMTP → .local/mail)")
     for notice in notices:
         _show(f"{notice['kind']} {notice['status']}", notice["subject"])
     mails = mail_for(enrollment.member.email or "")
     maildir = Path(local_environment()["PREMIUMS_MAILDIR"]).relative_to(project_root())
     print(f"\n{len(mails)} emails for {enrollment.member.email} are in {maildir}/new")
-    print("Look around: OpenAPI at http://127.0.0.1:8001/docs (payments), :8002 (autopay), :8003 (coverage), "
-          ":8004 (notifications); the AsyncAPI document is contracts/asyncapi.json.")
+    print(
+        "Look around: OpenAPI at http://127.0.0.1:8001/docs (payments), :8002 (autopay), :8003 (coverage), "
+        ":8004 (notifications); the AsyncAPI document is contracts/asyncapi.json."
+    )
     return 0 if view["status"] == "active" and len(mails) >= 2 else 1
 
 

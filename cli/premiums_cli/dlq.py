@@ -79,8 +79,10 @@ def _list(args: argparse.Namespace) -> int:
     elif not rows:
         print("no dead-lettered records")
     for row in rows if not args.json else []:
-        print(f"{row['dlq_topic']}@{row['partition']}:{row['offset']}  key={row['key']}  {row['ce_type']}  "
-              f"{row['consumer']}: {row['reason']}")
+        print(
+            f"{row['dlq_topic']}@{row['partition']}:{row['offset']}  key={row['key']}  {row['ce_type']}  "
+            f"{row['consumer']}: {row['reason']}"
+        )
     return 0
 
 

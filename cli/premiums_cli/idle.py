@@ -39,7 +39,9 @@ class Backlog:
         return not any(self.lag.values()) and not any(self.outbox.values())
 
     def describe(self) -> str:
-        busy = [f"{g} lag {n}" for g, n in self.lag.items() if n] + [f"{s} outbox {n}" for s, n in self.outbox.items() if n]
+        busy = [f"{g} lag {n}" for g, n in self.lag.items() if n] + [
+            f"{s} outbox {n}" for s, n in self.outbox.items() if n
+        ]
         return ", ".join(busy) or "idle"
 
 
@@ -57,7 +59,10 @@ async def consumer_lag(groups: dict[str, list[str]]) -> dict[str, int]:
         for group, group_topics in groups.items():
             committed = await admin.list_consumer_group_offsets(group)
             lag[group] = sum(
-                max(0, ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0))
+                max(
+                    0,
+                    ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0),
+                )
                 for tp in partitions
                 if tp.topic in group_topics
             )

@@ -74,9 +74,7 @@ def generate(out: str | Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m premiums_contracts", description=(__doc__ or "").splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m premiums_contracts", description=(__doc__ or "").splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="write schemas/<ce_type>.json and asyncapi.json")
     gen.add_argument("--out", default="contracts", help="directory to write into (default: contracts)")

@@ -158,8 +158,7 @@ class _Comparison:
                 self.reasons.append(f"{where}: type changed from integer to number")
             else:
                 self.reasons.append(
-                    f"{where}: type changed from {_types(old_types)} to {_types(new_types)}"
-                    f" ({t} no longer allowed)"
+                    f"{where}: type changed from {_types(old_types)} to {_types(new_types)} ({t} no longer allowed)"
                 )
         for t in sorted(new_types - old_types):
             if t == "any" or (t == "number" and "integer" in old_types):
@@ -241,9 +240,7 @@ class _Comparison:
             if name in old_props:
                 self.reasons.append(f"property `{prefix}{name}` is newly required")
             else:
-                self.reasons.append(
-                    f"new property `{prefix}{name}` is required (a new field must be optional)"
-                )
+                self.reasons.append(f"new property `{prefix}{name}` is required (a new field must be optional)")
         for name in sorted(old_required - new_required):
             if name in new_props:
                 self.reasons.append(f"property `{prefix}{name}` is no longer required")

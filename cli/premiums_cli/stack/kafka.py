@@ -18,9 +18,9 @@ from premiums_cli.stack.component import Component
 from premiums_cli.stack.environment import kafka_address
 from premiums_cli.stack.errors import StackError
 from premiums_cli.stack.progress import say
+from premiums_cli.stack.topics import create_topics
 
 MIN_JAVA = 17
-TOPIC_ALREADY_EXISTS = 36
 JVM_HEAP = ["-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-Djava.awt.headless=true"]
 
 
@@ -140,9 +140,7 @@ class Kafka(Component):
             cluster_id = out.strip().splitlines()[-1].strip()
             id_file.write_text(cluster_id + "\n")
         say(self.name, f"formatting storage (cluster id {cluster_id})…")
-        self._run_java(
-            java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.properties)
-        )
+        self._run_java(java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.properties))
 
     def _run_java(self, java: str, main_class: str, *args: str) -> str:
         command = self._java_command(java, main_class, *args)
@@ -181,48 +179,11 @@ class Kafka(Component):
 
     def provision(self) -> None:
         try:
-            run_blocking(asyncio.wait_for(self._create_topics(), timeout=90))
+            created = run_blocking(asyncio.wait_for(create_topics(self.bootstrap), timeout=90))
+            if created:
+                say(self.name, f"created {created} topics")
         except TimeoutError as exc:
             raise StackError("kafka: topics did not appear in the metadata within 90 s") from exc
-
-    async def _create_topics(self) -> None:
-        """Create every topic of `premiums_contracts.topics` (the only source), then await their metadata."""
-        from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-        from premiums_contracts.topics import all_topics_with_dead_letters
-
-        wanted = {topic.name: topic for topic in all_topics_with_dead_letters()}
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=30000)
-        await admin.start()
-        try:
-            existing = set(await admin.list_topics())
-            missing = [topic for name, topic in wanted.items() if name not in existing]
-            if missing:
-                response = await admin.create_topics(
-                    [
-                        NewTopic(t.name, t.partitions, 1, topic_configs={"retention.ms": str(t.retention_ms)})
-                        for t in missing
-                    ]
-                )
-                failures = [
-                    f"{error[0]}: error {error[1]} {error[2] if len(error) > 2 else ''}".rstrip()
-                    for error in response.topic_errors
-                    if error[1] not in (0, TOPIC_ALREADY_EXISTS)
-                ]
-                if failures:
-                    raise StackError("kafka: creating topics failed: " + "; ".join(failures))
-                say(self.name, f"created {len(missing)} topics")
-            while True:
-                described = await admin.describe_topics(list(wanted))
-                partitions = {
-                    entry["topic"]: len(entry["partitions"])
-                    for entry in described
-                    if entry["error_code"] == 0
-                }
-                if all(partitions.get(name, 0) >= topic.partitions for name, topic in wanted.items()):
-                    return
-                await asyncio.sleep(0.2)
-        finally:
-            await admin.close()
 
     def describe(self) -> str:
         return f"bootstrap {self.bootstrap}"

@@ -150,13 +150,9 @@ class Postgres(Component):
         if not (self.data_dir / "PG_VERSION").is_file():
             watch = Stopwatch()
             say(self.name, f"initdb {self.data_dir}…")
-            result = self._run(
-                "initdb", "-D", str(self.data_dir), "-U", DATABASE_USER, "--auth=trust", "-E", "UTF8"
-            )
+            result = self._run("initdb", "-D", str(self.data_dir), "-U", DATABASE_USER, "--auth=trust", "-E", "UTF8")
             if result.returncode != 0:
-                raise StackError(
-                    f"postgres: initdb failed:\n{(result.stderr or result.stdout).strip()[-3000:]}"
-                )
+                raise StackError(f"postgres: initdb failed:\n{(result.stderr or result.stdout).strip()[-3000:]}")
             say(self.name, f"initdb done in {watch}")
 
     def spawn(self) -> int:
@@ -252,9 +248,7 @@ class Postgres(Component):
             return super().stop(sig)
         watch = Stopwatch()
         say(self.name, f"stopping pid {pid} (pg_ctl stop -m fast)…")
-        result = self._run(
-            "pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "20", "stop", timeout=40
-        )
+        result = self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "20", "stop", timeout=40)
         if result.returncode != 0 and processes.process_alive(pid):
             say(self.name, f"pg_ctl stop failed ({result.stderr.strip()}); sending SIGTERM/SIGKILL")
             processes.terminate(pid)

@@ -59,9 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default=os.environ.get("SMTP_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("SMTP_PORT", "1025")))
-    parser.add_argument(
-        "--maildir", type=Path, default=Path(os.environ.get("PREMIUMS_MAILDIR", ".local/mail"))
-    )
+    parser.add_argument("--maildir", type=Path, default=Path(os.environ.get("PREMIUMS_MAILDIR", ".local/mail")))
     args = parser.parse_args(argv)
     try:
         asyncio.run(serve(args.host, args.port, args.maildir.resolve()))

@@ -21,7 +21,11 @@ async def billing_state(enrollment_id: str, request: Request, caller: Caller) ->
         raise Problem(404, "Not found", "We could not find that enrollment for you.")
     remaining = max(row["total_due"] - row["paid"], 0)
     return {
-        "enrollment_id": enrollment_id, "coverage_month": row["coverage_month"], "due_date": row["due_date"].isoformat(),
-        "total_due": f"{row['total_due']:.2f}", "paid": f"{row['paid']:.2f}", "draft_amount": f"{remaining:.2f}",
+        "enrollment_id": enrollment_id,
+        "coverage_month": row["coverage_month"],
+        "due_date": row["due_date"].isoformat(),
+        "total_due": f"{row['total_due']:.2f}",
+        "paid": f"{row['paid']:.2f}",
+        "draft_amount": f"{remaining:.2f}",
         "status": row["status"],
     }

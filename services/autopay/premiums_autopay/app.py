@@ -11,7 +11,6 @@ from premiums_contracts.topics import COVERAGE_EVENTS, PAYMENTS_EVENTS
 from premiums_autopay import handlers
 from premiums_autopay.api import router
 
-
 CONSUMED_TOPICS = [COVERAGE_EVENTS.name, PAYMENTS_EVENTS.name]
 
 

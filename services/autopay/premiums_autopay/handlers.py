@@ -21,7 +21,11 @@ async def invoice_issued(con: asyncpg.Connection, incoming: Incoming) -> list[Ou
             due_date = EXCLUDED.due_date, total_due = EXCLUDED.total_due, paid = 0, updated_at = now()
         WHERE billing_state.coverage_month < EXCLUDED.coverage_month
         """,
-        e.enrollment_id, e.member_id, e.coverage_month, e.due_date, e.total_due,
+        e.enrollment_id,
+        e.member_id,
+        e.coverage_month,
+        e.due_date,
+        e.total_due,
     )
     return []
 
@@ -30,7 +34,8 @@ async def payment_submitted(con: asyncpg.Connection, incoming: Incoming) -> list
     e: PaymentSubmitted = incoming.event
     await con.execute(
         "UPDATE billing_state SET paid = paid + $2, updated_at = now() WHERE enrollment_id = $1",
-        e.enrollment_id, e.amount,
+        e.enrollment_id,
+        e.amount,
     )
     return []
 
@@ -38,6 +43,7 @@ async def payment_submitted(con: asyncpg.Connection, incoming: Incoming) -> list
 async def coverage_activated(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
     e: CoverageActivated = incoming.event
     await con.execute(
-        "UPDATE billing_state SET status = 'active', updated_at = now() WHERE enrollment_id = $1", e.enrollment_id
+        "UPDATE billing_state SET status = 'active', updated_at = now() WHERE enrollment_id = $1",
+        e.enrollment_id,
     )
     return []

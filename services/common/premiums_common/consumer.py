@@ -204,18 +204,20 @@ class EventConsumer:
         if exc is not None:
             trace = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             headers.append(("dlq_exception", trace[:2000].encode()))
-        await self._producer.send_and_wait(
-            f"{record.topic}.dlq", value=record.value, key=record.key, headers=headers
-        )
+        await self._producer.send_and_wait(f"{record.topic}.dlq", value=record.value, key=record.key, headers=headers)
         DEAD_LETTERS.labels(self.name, record.topic).inc()
         log.error(
             "record dead-lettered",
-            extra={"consumer": self.name, "topic": record.topic, "partition": record.partition,
-                   "offset": record.offset, "reason": reason},
+            extra={
+                "consumer": self.name,
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "reason": reason,
+            },
         )
 
 
 async def _keep_raw(msg: Any) -> Any:
     """Hand the handler the aiokafka records themselves: it needs headers, keys and offsets."""
     return msg.raw_message
-

@@ -8,6 +8,7 @@ exactly one publishes at a time and per-key order is kept; the others wait to ta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Sequence
@@ -110,17 +111,15 @@ class OutboxRelay:
         listener = await asyncpg.connect(self._database_url)
         try:
             await listener.add_listener(CHANNEL, lambda *_: self._wake.set())
-            while not await listener.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
+            while not await listener.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):  # noqa: ASYNC110
                 await asyncio.sleep(self._poll_interval)
             log.info("outbox relay is the publisher for this service")
             while True:
                 self._wake.clear()
                 sent = await self.publish_batch()
                 if sent < self._batch_size:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-                    except TimeoutError:
-                        pass
         finally:
             await listener.close()
 

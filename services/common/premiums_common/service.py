@@ -27,7 +27,7 @@ from premiums_common.consumer import EventConsumer, Incoming
 from premiums_common.kafka import make_broker, make_producer
 from premiums_common.logs import configure_logging
 from premiums_common.metrics import HTTP_REQUESTS
-from premiums_common.outbox import Outgoing, OutboxRelay, backlog
+from premiums_common.outbox import OutboxRelay, Outgoing, backlog
 from premiums_common.problems import install_problem_handlers
 from premiums_common.settings import Settings
 
@@ -54,8 +54,14 @@ class Service:
         self.ready = False
         self._pool: asyncpg.Pool | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self.app = FastAPI(title=f"premiums {self.name}", description=description, version="1.0.0",
-                           lifespan=self._lifespan, docs_url="/docs", openapi_url="/openapi.json")
+        self.app = FastAPI(
+            title=f"premiums {self.name}",
+            description=description,
+            version="1.0.0",
+            lifespan=self._lifespan,
+            docs_url="/docs",
+            openapi_url="/openapi.json",
+        )
         self.app.state.service = self
         self._title = title
 
@@ -77,8 +83,14 @@ class Service:
 
     def run(self) -> None:
         configure_logging(self.name, self.settings.log_level)
-        uvicorn.run(self.app, host=self.settings.http_host, port=self.settings.http_port,
-                    log_config=None, access_log=False, timeout_graceful_shutdown=25)
+        uvicorn.run(
+            self.app,
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=25,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------------
 

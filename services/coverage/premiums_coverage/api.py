@@ -68,9 +68,14 @@ async def get_invoices(enrollment_id: str, request: Request, caller: Caller) -> 
     rows = await repo.invoices(request.app.state.service.pool, enrollment_id)
     return [
         {
-            "invoice_id": r["invoice_id"], "coverage_month": r["coverage_month"], "due_date": r["due_date"].isoformat(),
-            "amount_due": f"{r['amount_due']:.2f}", "past_due": f"{r['past_due']:.2f}",
-            "total_due": f"{r['total_due']:.2f}", "binder": r["binder"], "issued_on": r["issued_on"].isoformat(),
+            "invoice_id": r["invoice_id"],
+            "coverage_month": r["coverage_month"],
+            "due_date": r["due_date"].isoformat(),
+            "amount_due": f"{r['amount_due']:.2f}",
+            "past_due": f"{r['past_due']:.2f}",
+            "total_due": f"{r['total_due']:.2f}",
+            "binder": r["binder"],
+            "issued_on": r["issued_on"].isoformat(),
         }
         for r in rows
     ]

@@ -11,7 +11,6 @@ from premiums_contracts.topics import ENROLLMENT_EVENTS, PAYMENTS_EVENTS
 from premiums_coverage.api import router
 from premiums_coverage.handlers import CoverageHandlers
 
-
 CONSUMED_TOPICS = [ENROLLMENT_EVENTS.name, PAYMENTS_EVENTS.name]
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from premiums_contracts.events import EnrollmentSubmitted
+from premiums_contracts.events import EnrollmentSubmitted, InvoiceIssued
 
 from premiums_coverage.domain.effectuation import BinderPayment
 from premiums_coverage.domain.ledger import Charge
@@ -22,8 +22,19 @@ async def insert_enrollment(con: asyncpg.Connection, e: EnrollmentSubmitted, bin
         ON CONFLICT (enrollment_id) DO NOTHING
         RETURNING true
         """,
-        e.enrollment_id, e.member_id, e.billing_account, e.product, e.plan_id, e.plan_name, e.subsidy,
-        e.coverage_start, e.coverage_end, e.monthly_premium, e.aptc_amount, binder_due, status,
+        e.enrollment_id,
+        e.member_id,
+        e.billing_account,
+        e.product,
+        e.plan_id,
+        e.plan_name,
+        e.subsidy,
+        e.coverage_start,
+        e.coverage_end,
+        e.monthly_premium,
+        e.aptc_amount,
+        binder_due,
+        status,
     )
     return bool(inserted)
 
@@ -40,11 +51,13 @@ async def member_enrollments(pool: asyncpg.Pool, member_id: str) -> list[Any]:
 async def set_status(con: asyncpg.Connection, enrollment_id: str, status: str, paid_through: date | None) -> None:
     await con.execute(
         "UPDATE enrollments SET status = $2, paid_through = $3, updated_at = now() WHERE enrollment_id = $1",
-        enrollment_id, status, paid_through,
+        enrollment_id,
+        status,
+        paid_through,
     )
 
 
-async def insert_invoice(con: asyncpg.Connection, invoice: dict[str, Any]) -> bool:
+async def insert_invoice(con: asyncpg.Connection, invoice: InvoiceIssued, *, issued_on: date) -> bool:
     inserted = await con.fetchval(
         """
         INSERT INTO invoices (invoice_id, enrollment_id, coverage_month, due_date, amount_due, past_due,
@@ -53,21 +66,31 @@ async def insert_invoice(con: asyncpg.Connection, invoice: dict[str, Any]) -> bo
         ON CONFLICT (enrollment_id, coverage_month) DO NOTHING
         RETURNING true
         """,
-        invoice["invoice_id"], invoice["enrollment_id"], invoice["coverage_month"], invoice["due_date"],
-        invoice["amount_due"], invoice["past_due"], invoice["total_due"], invoice["binder"], invoice["issued_on"],
+        invoice.invoice_id,
+        invoice.enrollment_id,
+        invoice.coverage_month,
+        invoice.due_date,
+        invoice.amount_due,
+        invoice.past_due,
+        invoice.total_due,
+        invoice.binder,
+        issued_on,
     )
     return bool(inserted)
 
 
 async def invoices(pool: asyncpg.Pool, enrollment_id: str) -> list[Any]:
-    return list(await pool.fetch(
-        "SELECT * FROM invoices WHERE enrollment_id = $1 ORDER BY coverage_month", enrollment_id
-    ))
+    return list(
+        await pool.fetch("SELECT * FROM invoices WHERE enrollment_id = $1 ORDER BY coverage_month", enrollment_id)
+    )
 
 
 async def add_charge(con: asyncpg.Connection, enrollment_id: str, coverage_month: str, amount: Decimal) -> None:
     await con.execute(
-        "INSERT INTO charges VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", enrollment_id, coverage_month, amount
+        "INSERT INTO charges VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        enrollment_id,
+        coverage_month,
+        amount,
     )
 
 
@@ -76,14 +99,18 @@ async def charges(con: asyncpg.Connection | asyncpg.Pool, enrollment_id: str) ->
     return [Charge(r["coverage_month"], r["amount"]) for r in rows]
 
 
-async def record_payment(con: asyncpg.Connection, payment_id: str, enrollment_id: str, amount: Decimal,
-                         accepted_on: date) -> bool:
+async def record_payment(
+    con: asyncpg.Connection, payment_id: str, enrollment_id: str, amount: Decimal, accepted_on: date
+) -> bool:
     inserted = await con.fetchval(
         """
         INSERT INTO payments_received (payment_id, enrollment_id, amount, accepted_on, status)
         VALUES ($1, $2, $3, $4, 'accepted') ON CONFLICT DO NOTHING RETURNING true
         """,
-        payment_id, enrollment_id, amount, accepted_on,
+        payment_id,
+        enrollment_id,
+        amount,
+        accepted_on,
     )
     return bool(inserted)
 
@@ -94,7 +121,8 @@ async def mark_cleared(con: asyncpg.Connection, payment_id: str, cleared_on: dat
         UPDATE payments_received SET status = 'cleared', cleared_on = $2
         WHERE payment_id = $1 AND status = 'accepted' RETURNING true
         """,
-        payment_id, cleared_on,
+        payment_id,
+        cleared_on,
     )
     return bool(updated)
 

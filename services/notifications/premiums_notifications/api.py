@@ -21,9 +21,14 @@ async def member_notifications(member_id: str, request: Request, caller: Caller)
     rows = await repo.of_member(request.app.state.service.pool, member_id)
     return [
         {
-            "notification_id": r["notification_id"], "kind": r["kind"], "channel": r["channel"],
-            "status": r["status"], "language": r["language"], "subject": r["subject"],
-            "created_at": r["created_at"].isoformat(), "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None,
+            "notification_id": r["notification_id"],
+            "kind": r["kind"],
+            "channel": r["channel"],
+            "status": r["status"],
+            "language": r["language"],
+            "subject": r["subject"],
+            "created_at": r["created_at"].isoformat(),
+            "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None,
             "provider_response": r["provider_response"],
         }
         for r in rows

@@ -19,7 +19,6 @@ from premiums_notifications.api import router
 from premiums_notifications.email import SmtpChannel
 from premiums_notifications.sender import Sender
 
-
 CONSUMED_TOPICS = [ENROLLMENT_EVENTS.name, PAYMENTS_EVENTS.name, COVERAGE_EVENTS.name]
 
 

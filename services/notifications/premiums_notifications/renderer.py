@@ -33,8 +33,6 @@ def render(kind: str, language: str, facts: dict[str, Any]) -> Rendered:
     subject = _block(template, "subject", facts)
     footer = _env.get_template(f"footer.{language}.txt").render().strip()
     text = f"{_block(template, 'body', facts)}\n\n{footer}\n"
-    paragraphs = "".join(
-        f"<p style=\"white-space: pre-wrap\">{escape(p)}</p>" for p in text.split("\n\n") if p.strip()
-    )
-    html = Markup(f"<!doctype html><html lang=\"{language}\"><body>{paragraphs}</body></html>")
+    paragraphs = "".join(f'<p style="white-space: pre-wrap">{escape(p)}</p>' for p in text.split("\n\n") if p.strip())
+    html = Markup(f'<!doctype html><html lang="{language}"><body>{paragraphs}</body></html>')
     return Rendered(subject, text, str(html))

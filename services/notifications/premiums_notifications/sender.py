@@ -7,6 +7,7 @@ row is marked sent re-sends it once the lease expires, with the same Message-ID.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -60,10 +61,8 @@ class Sender:
             for row in rows:
                 await self._deliver(smtp, row)
         finally:
-            try:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                 await smtp.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                pass
         return len(rows)
 
     async def _deliver(self, smtp: aiosmtplib.SMTP, row: Any) -> None:
@@ -74,16 +73,24 @@ class Sender:
         if not member.get("email"):
             await self._fail(row, "no email address on file")
             return
-        facts = {**json.loads(row["facts"]), "first_name": member["first_name"], "last_name": member["last_name"]}
+        facts = {
+            **json.loads(row["facts"]),
+            "first_name": member["first_name"],
+            "last_name": member["last_name"],
+        }
         rendered = render(row["kind"], member["language"], facts)
         try:
-            errors, answer = await smtp.send_message(build_message(row["notification_id"], member["email"], rendered))
+            _, answer = await smtp.send_message(build_message(row["notification_id"], member["email"], rendered))
         except (aiosmtplib.SMTPException, OSError) as exc:
             await self._retry_or_fail(row, f"SMTP error: {exc}")
             return
         event = NotificationSent(
-            notification_id=row["notification_id"], member_id=row["member_id"], kind=row["kind"], channel="email",
-            language=member["language"], triggered_by=row["triggered_by"],
+            notification_id=row["notification_id"],
+            member_id=row["member_id"],
+            kind=row["kind"],
+            channel="email",
+            language=member["language"],
+            triggered_by=row["triggered_by"],
         )
         async with self.service.pool.acquire() as con, con.transaction():
             await repo.mark_sent(con, row["notification_id"], member["language"], rendered.subject, answer)
@@ -98,8 +105,12 @@ class Sender:
 
     async def _fail(self, row: Any, reason: str) -> None:
         event = NotificationFailed(
-            notification_id=row["notification_id"], member_id=row["member_id"], kind=row["kind"], channel="email",
-            reason=reason, triggered_by=row["triggered_by"],
+            notification_id=row["notification_id"],
+            member_id=row["member_id"],
+            kind=row["kind"],
+            channel="email",
+            reason=reason,
+            triggered_by=row["triggered_by"],
         )
         async with self.service.pool.acquire() as con, con.transaction():
             await repo.mark_failed(con, row["notification_id"], reason)
@@ -108,8 +119,13 @@ class Sender:
 
     def _outgoing(self, event: NotificationSent | NotificationFailed, row: Any) -> Outgoing:
         if row["correlation_id"]:
-            envelope = Envelope(type=event.ce_type(), source=self.service.source, subject=row["member_id"],
-                                correlation_id=row["correlation_id"], causation_id=row["triggered_by"])
+            envelope = Envelope(
+                type=event.ce_type(),
+                source=self.service.source,
+                subject=row["member_id"],
+                correlation_id=row["correlation_id"],
+                causation_id=row["triggered_by"],
+            )
         else:
             envelope = envelope_for(event, source=self.service.source, key=row["member_id"])
         return Outgoing(event, envelope)

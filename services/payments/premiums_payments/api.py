@@ -15,7 +15,11 @@ from premiums_common.problems import Problem
 from pydantic import BaseModel, Field, field_validator
 
 from premiums_payments import repository as repo
-from premiums_payments.domain.bank_account import InvalidBankAccount, refuse_non_bank_method, validate_bank_account
+from premiums_payments.domain.bank_account import (
+    InvalidBankAccount,
+    refuse_non_bank_method,
+    validate_bank_account,
+)
 from premiums_payments.handlers import PaymentOrder, PaymentRefused, Payments
 
 router = APIRouter(prefix="/v1", tags=["payments"])
@@ -65,8 +69,11 @@ async def _instrument(request: Request, caller: Principal, method: dict[str, Any
             account = await repo.bank_account(con, str(token))
             if account is None or account["member_id"] != caller.subject:
                 raise PaymentRefused(422, "That saved bank account is not one of yours; add the account again.")
-            return {"instrument_token": account["instrument_token"], "account_last4": account["account_last4"],
-                    "account_type": account["account_type"]}
+            return {
+                "instrument_token": account["instrument_token"],
+                "account_last4": account["account_last4"],
+                "account_type": account["account_type"],
+            }
         account_in = BankAccountIn.model_validate({k: method.get(k, "") for k in BankAccountIn.model_fields})
         account = validate_bank_account(**account_in.model_dump())
         return await _payments(request).vault_account(con, caller.subject, account)
@@ -96,8 +103,11 @@ async def preview_payment(body: PaymentIn, request: Request, caller: Caller) -> 
         refuse_non_bank_method(str(body.payment_method.get("type", "unknown")))
         dues = await _payments(request).quote(pool, body.enrollment_id, caller.subject)
         if refuse:
-            validate_bank_account(**BankAccountIn.model_validate(
-                {k: body.payment_method.get(k, "") for k in BankAccountIn.model_fields}).model_dump())
+            validate_bank_account(
+                **BankAccountIn.model_validate(
+                    {k: body.payment_method.get(k, "") for k in BankAccountIn.model_fields}
+                ).model_dump()
+            )
             last4 = str(body.payment_method.get("account_number", ""))[-4:]
         else:
             account = await repo.bank_account(pool, str(body.payment_method["instrument_token"]))
@@ -127,8 +137,11 @@ async def submit_payment(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> JSONResponse:
     if not idempotency_key:
-        raise Problem(400, "Idempotency-Key required",
-                      "Send an Idempotency-Key header (a fresh UUID per payment) so a retry never pays twice.")
+        raise Problem(
+            400,
+            "Idempotency-Key required",
+            "Send an Idempotency-Key header (a fresh UUID per payment) so a retry never pays twice.",
+        )
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     service = request.app.state.service
     async with service.pool.acquire() as con, con.transaction():
@@ -136,20 +149,30 @@ async def submit_payment(
         previous = await repo.idempotent_response(con, caller.subject, idempotency_key)
         if previous is not None:
             if previous["request_hash"] != request_hash:
-                raise Problem(422, "Idempotency-Key reused",
-                              "This Idempotency-Key was already used for a different payment; use a new key.")
+                raise Problem(
+                    422,
+                    "Idempotency-Key reused",
+                    "This Idempotency-Key was already used for a different payment; use a new key.",
+                )
             return JSONResponse(json.loads(previous["response"]), status_code=previous["status_code"])
         instrument = await _instrument(request, caller, body.payment_method, con)
-        order = PaymentOrder(enrollment_id=body.enrollment_id, member_id=caller.subject, amount=body.amount,
-                             instrument_token=instrument["instrument_token"], channel="portal", sec_code="WEB")
+        order = PaymentOrder(
+            enrollment_id=body.enrollment_id,
+            member_id=caller.subject,
+            amount=body.amount,
+            instrument_token=instrument["instrument_token"],
+            channel="portal",
+            sec_code="WEB",
+        )
         try:
             row, caused = await _payments(request).accept(con, order)
         except PaymentRefused as exc:
             raise _refused(exc) from exc
         await outbox.add(con, caused)
         response = _payment_view(row)
-        await repo.store_idempotent_response(con, caller.subject, idempotency_key, request_hash, 201,
-                                             json.dumps(response))
+        await repo.store_idempotent_response(
+            con, caller.subject, idempotency_key, request_hash, 201, json.dumps(response)
+        )
     return JSONResponse(response, status_code=201)
 
 

@@ -13,7 +13,6 @@ from premiums_payments.adapters.vault import Vault
 from premiums_payments.api import router
 from premiums_payments.handlers import Payments
 
-
 CONSUMED_TOPICS = [COVERAGE_EVENTS.name, PAYMENTS_COMMANDS.name]
 
 

@@ -48,19 +48,32 @@ class Payments:
         self.vault = vault
         self.gateway = gateway
 
-    async def vault_account(self, con: asyncpg.Connection | asyncpg.Pool, member_id: str, account: BankAccount) -> dict[str, Any]:
+    async def vault_account(
+        self, con: asyncpg.Connection | asyncpg.Pool, member_id: str, account: BankAccount
+    ) -> dict[str, Any]:
         """R5.4: the account is validated with the bank before it is stored and used."""
         if not self.gateway.validate_account(account.routing_number, account.last4):
-            raise InvalidBankAccount("Your bank could not validate this account. Check the numbers or use another account.")
+            raise InvalidBankAccount(
+                "Your bank could not validate this account. Check the numbers or use another account."
+            )
         token = new_instrument_token()
         key_id, ciphertext = self.vault.encrypt(account.account_number, token=token)
         row = {
-            "instrument_token": token, "member_id": member_id, "routing_number": account.routing_number,
-            "account_ciphertext": ciphertext, "key_id": key_id, "account_last4": account.last4,
-            "account_type": account.account_type, "holder_name": account.holder_name,
+            "instrument_token": token,
+            "member_id": member_id,
+            "routing_number": account.routing_number,
+            "account_ciphertext": ciphertext,
+            "key_id": key_id,
+            "account_last4": account.last4,
+            "account_type": account.account_type,
+            "holder_name": account.holder_name,
         }
         await repo.insert_bank_account(con, row)
-        return {"instrument_token": token, "account_last4": account.last4, "account_type": account.account_type}
+        return {
+            "instrument_token": token,
+            "account_last4": account.last4,
+            "account_type": account.account_type,
+        }
 
     async def quote(self, con: asyncpg.Connection | asyncpg.Pool, enrollment_id: str, member_id: str | None) -> Any:
         """What is due on an enrollment the caller may pay (a member pays only their own)."""
@@ -69,7 +82,9 @@ class Payments:
             raise PaymentRefused(404, f"We could not find enrollment {enrollment_id} on your account.")
         return dues
 
-    async def accept(self, con: asyncpg.Connection, order: PaymentOrder, cause: Envelope | None = None) -> tuple[dict[str, Any], list[Outgoing]]:
+    async def accept(
+        self, con: asyncpg.Connection, order: PaymentOrder, cause: Envelope | None = None
+    ) -> tuple[dict[str, Any], list[Outgoing]]:
         dues = await self.quote(con, order.enrollment_id, order.member_id)
         account = await repo.bank_account(con, order.instrument_token)
         if account is None or account["member_id"] != dues["member_id"]:
@@ -95,10 +110,17 @@ class Payments:
             "status": "accepted",
         }
         event = PaymentSubmitted(
-            payment_id=row["payment_id"], confirmation_number=row["confirmation_number"],
-            enrollment_id=row["enrollment_id"], member_id=row["member_id"], amount=row["amount"],
-            channel=row["channel"], method="ach_debit", account_last4=row["account_last4"],
-            received_at=received_at, business_date=business_date, coverage_month=row["coverage_month"],
+            payment_id=row["payment_id"],
+            confirmation_number=row["confirmation_number"],
+            enrollment_id=row["enrollment_id"],
+            member_id=row["member_id"],
+            amount=row["amount"],
+            channel=row["channel"],
+            method="ach_debit",
+            account_last4=row["account_last4"],
+            received_at=received_at,
+            business_date=business_date,
+            coverage_month=row["coverage_month"],
             request_id=order.request_id,
         )
         envelope = envelope_for(event, source=self.service.source, key=order.enrollment_id, cause=cause)
@@ -117,8 +139,12 @@ class Payments:
     async def payment_requested(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
         command: RequestPayment = incoming.event
         order = PaymentOrder(
-            enrollment_id=command.enrollment_id, member_id=None, amount=command.amount,
-            instrument_token=command.instrument_token, channel="autopay", sec_code=command.sec_code,
+            enrollment_id=command.enrollment_id,
+            member_id=None,
+            amount=command.amount,
+            instrument_token=command.instrument_token,
+            channel="autopay",
+            sec_code=command.sec_code,
             request_id=command.request_id,
         )
         try:
@@ -132,10 +158,17 @@ class Payments:
         caused = []
         for row in await repo.settle_due(con, business_date):
             event = PaymentCleared(
-                payment_id=row["payment_id"], enrollment_id=row["enrollment_id"], amount=row["amount"],
-                cleared_on=row["cleared_on"], member_id=row["member_id"],
+                payment_id=row["payment_id"],
+                enrollment_id=row["enrollment_id"],
+                amount=row["amount"],
+                cleared_on=row["cleared_on"],
+                member_id=row["member_id"],
             )
-            envelope = Envelope(type=event.ce_type(), source=self.service.source, subject=row["enrollment_id"],
-                                correlation_id=row["correlation_id"])
+            envelope = Envelope(
+                type=event.ce_type(),
+                source=self.service.source,
+                subject=row["enrollment_id"],
+                correlation_id=row["correlation_id"],
+            )
             caused.append(Outgoing(event, envelope))
         return caused

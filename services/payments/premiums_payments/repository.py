@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 from premiums_contracts.events import InvoiceIssued
 
-Db = asyncpg.Connection | asyncpg.Pool
+Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 
 async def insert_bank_account(con: Db, row: dict[str, Any]) -> None:
@@ -18,14 +18,23 @@ async def insert_bank_account(con: Db, row: dict[str, Any]) -> None:
                                    account_last4, account_type, holder_name, validated_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
         """,
-        row["instrument_token"], row["member_id"], row["routing_number"], row["account_ciphertext"],
-        row["key_id"], row["account_last4"], row["account_type"], row["holder_name"],
+        row["instrument_token"],
+        row["member_id"],
+        row["routing_number"],
+        row["account_ciphertext"],
+        row["key_id"],
+        row["account_last4"],
+        row["account_type"],
+        row["holder_name"],
     )
 
 
 async def bank_account(con: Db, token: str) -> Any:
     return await con.fetchrow(
-        "SELECT instrument_token, member_id, account_last4, account_type FROM bank_accounts WHERE instrument_token = $1",
+        """
+        SELECT instrument_token, member_id, account_last4, account_type
+        FROM bank_accounts WHERE instrument_token = $1
+        """,
         token,
     )
 
@@ -45,8 +54,13 @@ async def upsert_dues(con: Db, invoice: InvoiceIssued) -> None:
             total_due = EXCLUDED.total_due, binder = EXCLUDED.binder, updated_at = now()
         WHERE enrollment_dues.coverage_month <= EXCLUDED.coverage_month
         """,
-        invoice.enrollment_id, invoice.member_id, invoice.billing_account, invoice.coverage_month,
-        invoice.due_date, invoice.total_due, invoice.binder,
+        invoice.enrollment_id,
+        invoice.member_id,
+        invoice.billing_account,
+        invoice.coverage_month,
+        invoice.due_date,
+        invoice.total_due,
+        invoice.binder,
     )
 
 
@@ -60,9 +74,21 @@ async def insert_payment(con: Db, row: dict[str, Any]) -> bool:
         ON CONFLICT (request_id) DO NOTHING
         RETURNING true
         """,
-        row["payment_id"], row["confirmation_number"], row["request_id"], row["enrollment_id"], row["member_id"],
-        row["amount"], row["channel"], row["method"], row["sec_code"], row["instrument_token"],
-        row["account_last4"], row["coverage_month"], row["received_at"], row["business_date"], row["settles_on"],
+        row["payment_id"],
+        row["confirmation_number"],
+        row["request_id"],
+        row["enrollment_id"],
+        row["member_id"],
+        row["amount"],
+        row["channel"],
+        row["method"],
+        row["sec_code"],
+        row["instrument_token"],
+        row["account_last4"],
+        row["coverage_month"],
+        row["received_at"],
+        row["business_date"],
+        row["settles_on"],
         row["correlation_id"],
     )
     return bool(inserted)
@@ -73,27 +99,28 @@ async def payment(con: Db, payment_id: str) -> Any:
 
 
 async def payments_of(con: Db, enrollment_id: str) -> list[Any]:
-    return list(await con.fetch(
-        "SELECT * FROM payments WHERE enrollment_id = $1 ORDER BY received_at", enrollment_id
-    ))
+    return list(await con.fetch("SELECT * FROM payments WHERE enrollment_id = $1 ORDER BY received_at", enrollment_id))
 
 
 async def settle_due(con: asyncpg.Connection, business_date: date) -> list[Any]:
     """Every accepted debit whose settlement date has come clears, in one statement (ARCHITECTURE §7)."""
-    return list(await con.fetch(
-        """
+    return list(
+        await con.fetch(
+            """
         UPDATE payments SET status = 'cleared', cleared_on = $1
         WHERE status = 'accepted' AND settles_on <= $1
         RETURNING payment_id, enrollment_id, member_id, amount, cleared_on, correlation_id
         """,
-        business_date,
-    ))
+            business_date,
+        )
+    )
 
 
 async def idempotent_response(con: asyncpg.Connection, principal: str, key: str) -> Any:
     return await con.fetchrow(
         "SELECT request_hash, status_code, response FROM idempotency_keys WHERE principal = $1 AND key = $2",
-        principal, key,
+        principal,
+        key,
     )
 
 
@@ -102,9 +129,17 @@ async def lock_idempotency_key(con: asyncpg.Connection, principal: str, key: str
     await con.execute("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", principal, key)
 
 
-async def store_idempotent_response(con: asyncpg.Connection, principal: str, key: str, request_hash: str,
-                                    status_code: int, response: str) -> None:
+async def store_idempotent_response(
+    con: asyncpg.Connection, principal: str, key: str, request_hash: str, status_code: int, response: str
+) -> None:
     await con.execute(
-        "INSERT INTO idempotency_keys (principal, key, request_hash, status_code, response) VALUES ($1, $2, $3, $4, $5)",
-        principal, key, request_hash, status_code, response,
+        """
+        INSERT INTO idempotency_keys (principal, key, request_hash, status_code, response)
+        VALUES ($1, $2, $3, $4, $5)
+        """,
+        principal,
+        key,
+        request_hash,
+        status_code,
+        response,
     )

@@ -65,6 +65,5 @@ def refuse_non_bank_method(method_type: str) -> None:
     """D16/R4.1: cards and wallets are refused on every channel, naming what is accepted."""
     if method_type != "bank_account":
         raise InvalidBankAccount(
-            f"We do not accept {method_type.replace('_', ' ')} payments. "
-            f"Premiums can be paid from {ACCEPTED_METHODS}."
+            f"We do not accept {method_type.replace('_', ' ')} payments. Premiums can be paid from {ACCEPTED_METHODS}."
         )

@@ -21,10 +21,10 @@ def federal_reserve_holidays(year: int) -> frozenset[date]:
     """The Fed's holidays; one falling on a Sunday is observed Monday, on a Saturday it is not moved."""
     fixed = [date(year, 1, 1), date(year, 6, 19), date(year, 7, 4), date(year, 11, 11), date(year, 12, 25)]
     moving = [
-        _nth_weekday(year, 1, 0, 3),   # Martin Luther King Jr. Day
-        _nth_weekday(year, 2, 0, 3),   # Washington's Birthday
-        _last_weekday(year, 5, 0),     # Memorial Day
-        _nth_weekday(year, 9, 0, 1),   # Labor Day
+        _nth_weekday(year, 1, 0, 3),  # Martin Luther King Jr. Day
+        _nth_weekday(year, 2, 0, 3),  # Washington's Birthday
+        _last_weekday(year, 5, 0),  # Memorial Day
+        _nth_weekday(year, 9, 0, 1),  # Labor Day
         _nth_weekday(year, 10, 0, 2),  # Columbus Day
         _nth_weekday(year, 11, 3, 4),  # Thanksgiving
     ]
