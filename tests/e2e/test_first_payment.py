@@ -173,7 +173,7 @@ async def test_binder_paid_through_the_portal_activates_coverage_and_emails_the_
     assert sorted(n["kind"] for n in sent if n["status"] == "sent") == ["N1", "N2", "N4"]
 
 
-async def test_a_third_party_kafka_client_reads_coverage_activated_with_cloudevents_headers() -> None:
+def test_a_third_party_kafka_client_reads_coverage_activated_with_cloudevents_headers() -> None:
     """kcat (librdkafka, from Debian) sees `coverage.CoverageActivated.v1` with `ce_*` headers and a JSON body."""
     kcat = shutil.which("kcat")
     assert kcat, "kcat is installed by `make bootstrap` (Debian package kcat)"
