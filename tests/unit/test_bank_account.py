@@ -78,7 +78,8 @@ def test_r5_6_surrounding_spaces_are_tolerated() -> None:
 
 
 @pytest.mark.parametrize(
-    "routing", ["", "01100001", "0110000155", "01100001A", "0110-0001", "O11000015", "０１１０００ ０１５", "01100 0015"]
+    "routing",
+    ["", "01100001", "0110000155", "01100001A", "0110-0001", "O11000015", "０１１０００ ０１５", "01100 0015"],
 )
 def test_r5_6_routing_number_must_be_exactly_nine_ascii_digits(routing: str) -> None:
     with pytest.raises(InvalidBankAccount, match="exactly 9 digits"):

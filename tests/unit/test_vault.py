@@ -28,7 +28,6 @@ def test_r5_7_the_ciphertext_does_not_contain_the_account_number() -> None:
     vault = Vault(_key())
     _, sealed = vault.encrypt(ACCOUNT, token="tok_1")
     assert ACCOUNT.encode() not in sealed
-    assert ACCOUNT[-4:].encode() not in sealed or sealed.count(ACCOUNT[-4:].encode()) == 0
     assert base64.b64encode(ACCOUNT.encode()) not in sealed
 
 
