@@ -135,8 +135,12 @@ def test_r5_7_the_name_on_the_account_is_required() -> None:
 
 @pytest.mark.parametrize(
     ("routing", "account_type", "holder"),
-    [("123456789", "checking", "Ana"), ("0110", "checking", "Ana"), (VALID_ROUTING, "credit", "Ana"),
-     (VALID_ROUTING, "checking", "")],
+    [
+        ("123456789", "checking", "Ana"),
+        ("0110", "checking", "Ana"),
+        (VALID_ROUTING, "credit", "Ana"),
+        (VALID_ROUTING, "checking", ""),
+    ],
 )
 def test_r5_7_no_error_message_contains_the_account_number(routing: str, account_type: str, holder: str) -> None:
     with pytest.raises(InvalidBankAccount) as caught:

@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 from premiums_payments.domain.banking_days import federal_reserve_holidays, is_banking_day, next_banking_day
 
 FED_2026 = {
-    date(2026, 1, 1),    # New Year's Day, Thursday
-    date(2026, 1, 19),   # Martin Luther King Jr. Day
-    date(2026, 2, 16),   # Washington's Birthday
-    date(2026, 5, 25),   # Memorial Day
-    date(2026, 6, 19),   # Juneteenth, Friday
+    date(2026, 1, 1),  # New Year's Day, Thursday
+    date(2026, 1, 19),  # Martin Luther King Jr. Day
+    date(2026, 2, 16),  # Washington's Birthday
+    date(2026, 5, 25),  # Memorial Day
+    date(2026, 6, 19),  # Juneteenth, Friday
     # July 4 2026 is a Saturday: the Fed does not move it to Friday July 3
-    date(2026, 9, 7),    # Labor Day
+    date(2026, 9, 7),  # Labor Day
     date(2026, 10, 12),  # Columbus Day
     date(2026, 11, 11),  # Veterans Day, Wednesday
     date(2026, 11, 26),  # Thanksgiving
@@ -24,13 +24,13 @@ FED_2026 = {
 }
 
 FED_2027 = {
-    date(2027, 1, 1),    # New Year's Day, Friday
-    date(2027, 1, 18),   # Martin Luther King Jr. Day
-    date(2027, 2, 15),   # Washington's Birthday
-    date(2027, 5, 31),   # Memorial Day
+    date(2027, 1, 1),  # New Year's Day, Friday
+    date(2027, 1, 18),  # Martin Luther King Jr. Day
+    date(2027, 2, 15),  # Washington's Birthday
+    date(2027, 5, 31),  # Memorial Day
     # June 19 2027 is a Saturday: not observed
-    date(2027, 7, 5),    # July 4 2027 is a Sunday: observed Monday July 5
-    date(2027, 9, 6),    # Labor Day
+    date(2027, 7, 5),  # July 4 2027 is a Sunday: observed Monday July 5
+    date(2027, 9, 6),  # Labor Day
     date(2027, 10, 11),  # Columbus Day
     date(2027, 11, 11),  # Veterans Day, Thursday
     date(2027, 11, 25),  # Thanksgiving
@@ -77,11 +77,11 @@ def test_r5_8_saturday_july_4_2026_and_sunday_july_4_2027_are_not_banking_days()
     [
         (date(2026, 11, 27), date(2026, 11, 30)),  # Friday after Thanksgiving -> Monday
         (date(2026, 11, 25), date(2026, 11, 27)),  # Wednesday -> Friday, skipping Thanksgiving Nov 26
-        (date(2026, 4, 22), date(2026, 4, 23)),    # an ordinary Wednesday -> Thursday
-        (date(2026, 5, 22), date(2026, 5, 26)),    # Friday before Memorial Day -> Tuesday
-        (date(2026, 5, 23), date(2026, 5, 26)),    # Saturday -> Tuesday
-        (date(2026, 12, 31), date(2027, 1, 4)),    # Thursday -> Monday, skipping New Year's Day 2027
-        (date(2027, 7, 2), date(2027, 7, 6)),      # Friday -> Tuesday, skipping observed July 5
+        (date(2026, 4, 22), date(2026, 4, 23)),  # an ordinary Wednesday -> Thursday
+        (date(2026, 5, 22), date(2026, 5, 26)),  # Friday before Memorial Day -> Tuesday
+        (date(2026, 5, 23), date(2026, 5, 26)),  # Saturday -> Tuesday
+        (date(2026, 12, 31), date(2027, 1, 4)),  # Thursday -> Monday, skipping New Year's Day 2027
+        (date(2027, 7, 2), date(2027, 7, 6)),  # Friday -> Tuesday, skipping observed July 5
         (date(2027, 12, 23), date(2027, 12, 24)),  # Christmas 2027 is a Saturday: Friday 24 is open
     ],
 )

@@ -15,28 +15,47 @@ CONFIRMATION = "7KQ2-M9XD-4RA"
 
 def _payment(payment_id: str = "pay-1", **changes: Any) -> PaymentSubmitted:
     fields: dict[str, Any] = {
-        "payment_id": payment_id, "confirmation_number": CONFIRMATION, "enrollment_id": "RefID100200",
-        "member_id": "100000000001", "amount": Decimal("312.40"), "channel": "portal", "method": "ach_debit",
-        "account_last4": "1234", "received_at": datetime(2026, 4, 22, 18, 30, tzinfo=UTC),
-        "business_date": date(2026, 4, 22), "coverage_month": "2026-05",
+        "payment_id": payment_id,
+        "confirmation_number": CONFIRMATION,
+        "enrollment_id": "RefID100200",
+        "member_id": "100000000001",
+        "amount": Decimal("312.40"),
+        "channel": "portal",
+        "method": "ach_debit",
+        "account_last4": "1234",
+        "received_at": datetime(2026, 4, 22, 18, 30, tzinfo=UTC),
+        "business_date": date(2026, 4, 22),
+        "coverage_month": "2026-05",
     }
     return PaymentSubmitted.model_validate({**fields, **changes})
 
 
 def _invoice(binder: bool, **changes: Any) -> InvoiceIssued:
     fields: dict[str, Any] = {
-        "invoice_id": "inv-1", "enrollment_id": "RefID100200", "member_id": "100000000001",
-        "coverage_month": "2026-02", "due_date": date(2026, 1, 23), "amount_due": Decimal("312.40"),
-        "past_due": Decimal("0.00"), "total_due": Decimal("312.40"), "binder": binder,
-        "billing_account": "712345678", "product": "health",
+        "invoice_id": "inv-1",
+        "enrollment_id": "RefID100200",
+        "member_id": "100000000001",
+        "coverage_month": "2026-02",
+        "due_date": date(2026, 1, 23),
+        "amount_due": Decimal("312.40"),
+        "past_due": Decimal("0.00"),
+        "total_due": Decimal("312.40"),
+        "binder": binder,
+        "billing_account": "712345678",
+        "product": "health",
     }
     return InvoiceIssued.model_validate({**fields, **changes})
 
 
 def _activated(**changes: Any) -> CoverageActivated:
     fields: dict[str, Any] = {
-        "enrollment_id": "RefID100200", "member_id": "100000000001", "coverage_start": date(2026, 2, 1),
-        "paid_through": date(2026, 2, 28), "payment_id": "pay-1", "plan_name": "ConnectorCare 2B", "product": "health",
+        "enrollment_id": "RefID100200",
+        "member_id": "100000000001",
+        "coverage_start": date(2026, 2, 1),
+        "paid_through": date(2026, 2, 28),
+        "payment_id": "pay-1",
+        "plan_name": "ConnectorCare 2B",
+        "product": "health",
     }
     return CoverageActivated.model_validate({**fields, **changes})
 

@@ -24,8 +24,10 @@ class _Payment(BaseModel):
 def test_field_message_sentences_with_value_error_prefix_stripped() -> None:
     errors = [
         {"loc": ("body", "amount"), "msg": "Input should be greater than 0"},
-        {"loc": ("body", "bank_account", "routing_number"),
-         "msg": "Value error, The routing number must be exactly 9 digits."},
+        {
+            "loc": ("body", "bank_account", "routing_number"),
+            "msg": "Value error, The routing number must be exactly 9 digits.",
+        },
     ]
     assert describe_validation_errors(errors) == (
         "amount: Input should be greater than 0; "
@@ -68,7 +70,10 @@ def test_at_most_six_errors_are_described() -> None:
 def test_a_problem_carries_status_title_detail_and_extras() -> None:
     problem = Problem(409, "Conflict", "This payment was already made.", payment_id="pay-1")
     assert (problem.status, problem.title, problem.detail, problem.type) == (
-        409, "Conflict", "This payment was already made.", "about:blank"
+        409,
+        "Conflict",
+        "This payment was already made.",
+        "about:blank",
     )
     assert problem.extra == {"payment_id": "pay-1"}
     assert str(problem) == "This payment was already made."

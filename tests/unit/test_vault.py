@@ -100,11 +100,6 @@ def test_one_short_key_among_good_ones_is_refused() -> None:
         Vault(f"{_key()},{base64.urlsafe_b64encode(os.urandom(16)).decode()}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG vault.py:30: a malformed or very short PREMIUMS_DATA_KEY (e.g. 'abcde', 'change-me') makes "
-    "base64.urlsafe_b64decode raise binascii.Error, not VaultError, so the plain message is never shown",
-)
 @pytest.mark.parametrize("value", ["abcde", "x", "change-me"])
 def test_a_malformed_short_key_gives_a_plain_vault_error(value: str) -> None:
     with pytest.raises(VaultError):

@@ -96,7 +96,7 @@ def _plain(exc: ValidationError) -> str:
 class EventConsumer:
     """One consumer group: the topics it reads and a handler per event type it acts on.
 
-    Events on those topics that it has no handler for are recorded in the inbox and skipped.
+    Events on those topics that it has no handler for are skipped (and their offsets committed).
     """
 
     def __init__(
@@ -175,17 +175,18 @@ class EventConsumer:
 
     async def _in_transaction(self, events: Sequence[Incoming]) -> None:
         assert self._pool is not None
+        handled = [e for e in events if type(e.event) in self.handlers]
+        if not handled:
+            return  # nothing this consumer acts on: no transaction, no inbox rows
         async with self._pool.acquire() as con, con.transaction():
-            fresh = await inbox.claim(con, self.name, [e.envelope.id for e in events])
+            fresh = await inbox.claim(con, self.name, [e.envelope.id for e in handled])
             caused: list[Outgoing] = []
-            for event in events:
+            for event in handled:
                 if event.envelope.id not in fresh:
                     continue
                 fresh.discard(event.envelope.id)  # a duplicate inside one batch is handled once
-                handler = self.handlers.get(type(event.event))
-                if handler is not None:
-                    caused.extend(await handler(con, event) or ())
-                    EVENTS_HANDLED.labels(self.name, event.envelope.type).inc()
+                caused.extend(await self.handlers[type(event.event)](con, event) or ())
+                EVENTS_HANDLED.labels(self.name, event.envelope.type).inc()
             await outbox.add(con, caused)
 
     async def dead_letter_incoming(self, event: Incoming, reason: str, exc: BaseException) -> None:

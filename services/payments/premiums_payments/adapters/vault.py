@@ -8,6 +8,7 @@ ciphertext carries the id of its key. Decryption happens only to build a bank fi
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import os
 import secrets
@@ -27,7 +28,10 @@ class Vault:
     def __init__(self, data_keys: str | None) -> None:
         if not data_keys:
             raise VaultError("PREMIUMS_DATA_KEY is not set: bank accounts cannot be stored without it")
-        keys = [base64.urlsafe_b64decode(k.strip() + "==") for k in data_keys.split(",") if k.strip()]
+        try:
+            keys = [base64.urlsafe_b64decode(k.strip() + "==") for k in data_keys.split(",") if k.strip()]
+        except (binascii.Error, ValueError):
+            keys = []
         if not keys or any(len(k) != 32 for k in keys):
             raise VaultError("PREMIUMS_DATA_KEY must be base64url-encoded 32-byte keys, comma-separated")
         self._keys = {_key_id(k): AESGCM(k) for k in keys}
