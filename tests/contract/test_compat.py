@@ -53,9 +53,7 @@ def test_every_model_is_compatible_with_itself() -> None:
 
 
 def test_removed_field_is_breaking() -> None:
-    reasons = changed(
-        lambda s: s["properties"].pop("retry_eligible") and s["required"].remove("retry_eligible")
-    )
+    reasons = changed(lambda s: s["properties"].pop("retry_eligible") and s["required"].remove("retry_eligible"))
     assert any("`retry_eligible` was removed" in r for r in reasons), reasons
 
 

@@ -64,9 +64,7 @@ def test_envelope_defaults_and_causation() -> None:
 
 
 def _headers(**overrides: bytes | None) -> list[tuple[str, bytes | None]]:
-    base = dict(
-        Envelope(type="clock.BusinessDateAdvanced.v1", source="/premiums/clock", subject="clock").to_headers()
-    )
+    base = dict(Envelope(type="clock.BusinessDateAdvanced.v1", source="/premiums/clock", subject="clock").to_headers())
     base.update(overrides)  # type: ignore[arg-type]
     return [(k, v) for k, v in base.items() if v is not None]
 

@@ -144,8 +144,7 @@ def test_asyncapi_structure() -> None:
         assert message["payload"] == {"$ref": f"#/components/schemas/{ce_type}"}
 
     actions = {
-        (op["action"], _resolve(document, op["channel"]["$ref"])["address"])
-        for op in document["operations"].values()
+        (op["action"], _resolve(document, op["channel"]["$ref"])["address"]) for op in document["operations"].values()
     }
     assert ("receive", "enrollment.events") in actions
     assert ("send", "enrollment.events") not in actions

@@ -7,6 +7,7 @@ The infrastructure itself comes from the lead's `infrastructure` fixture (tests/
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -83,9 +84,7 @@ async def topic(admin: AIOKafkaAdminClient) -> AsyncIterator[ItTopic]:
     async def ready() -> bool:
         described = {d["topic"]: d for d in await admin.describe_topics(names)}
         return all(
-            n in described
-            and described[n]["error_code"] == 0
-            and len(described[n]["partitions"]) == PARTITIONS
+            n in described and described[n]["error_code"] == 0 and len(described[n]["partitions"]) == PARTITIONS
             for n in names
         )
 
@@ -93,7 +92,5 @@ async def topic(admin: AIOKafkaAdminClient) -> AsyncIterator[ItTopic]:
     try:
         yield t
     finally:
-        try:
+        with contextlib.suppress(Exception):  # best-effort cleanup; the names are unique anyway
             await admin.delete_topics(names)
-        except Exception:  # best-effort cleanup; the names are unique anyway
-            pass

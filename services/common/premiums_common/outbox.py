@@ -24,6 +24,10 @@ CHANNEL = "outbox"
 RELAY_LOCK = 7_700_002
 
 
+class LeadershipLost(RuntimeError):
+    """This relay no longer holds the advisory lock that makes it the only publisher."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     event: Event
@@ -116,12 +120,29 @@ class OutboxRelay:
             log.info("outbox relay is the publisher for this service")
             while True:
                 self._wake.clear()
+                if not await self._still_leader(listener):
+                    raise LeadershipLost("the outbox relay lost its advisory lock; re-acquiring")
                 sent = await self.publish_batch()
                 if sent < self._batch_size:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll_interval)
         finally:
             await listener.close()
+
+    @staticmethod
+    async def _still_leader(listener: asyncpg.Connection) -> bool:
+        # Checked before every batch: if the lock session died (terminated backend, restart, network cut)
+        # another replica may lead now, and this one must stop publishing. A lost lock between this check
+        # and the publish can still double-publish one batch; consumers' inboxes absorb that.
+        held = await listener.fetchval(
+            """
+            SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                           AND pid = pg_backend_pid() AND classid = 0 AND objid = $1)
+            """,
+            RELAY_LOCK,
+            timeout=5,
+        )
+        return bool(held)
 
     async def publish_batch(self) -> int:
         rows = await self._pool.fetch(
