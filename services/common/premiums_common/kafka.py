@@ -27,7 +27,7 @@ def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
         ack_policy=SAFE_ACK_POLICY,
         graceful_timeout=20.0,
         apply_types=False,
-        logger=logging.getLogger("faststream"),
+        logger=logging.getLogger("premiums.kafka"),
         log_level=logging.DEBUG,
     )
 

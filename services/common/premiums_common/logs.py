@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -37,3 +37,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("aiokafka", "uvicorn.access", "faststream.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # FastStream installs a colourised handler of its own at import; route its records through ours.
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith(("faststream", "uvicorn"))]:
+        framework = logging.getLogger(name)
+        framework.handlers.clear()
+        framework.propagate = True
