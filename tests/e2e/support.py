@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable
 from email.message import Message
 from typing import Any, TypeVar
 
@@ -15,23 +12,13 @@ from aiokafka.structs import ConsumerRecord
 from premiums_cli.demo import mail_for
 from premiums_cli.kafka_io import read_all
 
+from tests.polling import eventually
+
 T = TypeVar("T")
 
 PAYMENTS = "http://127.0.0.1:8001"
 COVERAGE = "http://127.0.0.1:8003"
 NOTIFICATIONS = "http://127.0.0.1:8004"
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 60.0, what: str = "") -> T:
-    """Poll until `probe` returns something truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.25)
 
 
 def headers_of(record: ConsumerRecord) -> dict[str, str]:
@@ -50,7 +37,7 @@ async def one_record(topic: str, key: str, ce_type: str) -> ConsumerRecord:
     async def probe() -> list[ConsumerRecord]:
         return await records_for(topic, key, ce_type)
 
-    found = await eventually(probe, what=f"{ce_type} for {key} on {topic}")
+    found = await eventually(probe, timeout=60.0, interval=0.25, what=f"{ce_type} for {key} on {topic}")
     assert len(found) == 1, f"expected one {ce_type} for {key}, found {len(found)}"
     return found[0]
 
@@ -64,7 +51,7 @@ async def mails(address: str, *, at_least: int, timeout: float = 60.0) -> list[M
         found = mail_for(address)
         return found if len(found) >= at_least else None
 
-    return await eventually(probe, timeout=timeout, what=f"{at_least} emails to {address}")
+    return await eventually(probe, timeout=timeout, interval=0.25, what=f"{at_least} emails to {address}")
 
 
 def text_of(message: Message) -> str:

@@ -6,6 +6,7 @@ when the business date moves on → CoverageActivated → confirmation and welco
 
 from __future__ import annotations
 
+import calendar
 import json
 import shutil
 import subprocess
@@ -22,13 +23,13 @@ from tests.e2e.support import (
     NOTIFICATIONS,
     PAYMENTS,
     body_of,
-    eventually,
     headers_of,
     mails,
     one_record,
     premiums,
     text_of,
 )
+from tests.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("system")]
 
@@ -60,7 +61,8 @@ async def test_binder_paid_through_the_portal_activates_coverage_and_emails_the_
             response = await http.get(f"{COVERAGE}/v1/enrollments/{enrollment.enrollment_id}", headers=auth)
             return response.json() if response.status_code == 200 else None
 
-        assert (await eventually(pending, what="the enrollment"))["status"] == "pending_binder"
+        enrolled = await eventually(pending, timeout=60, interval=0.25, what="the enrollment")
+        assert enrolled["status"] == "pending_binder"
 
         async def payable() -> bool:
             body = {
@@ -77,7 +79,7 @@ async def test_binder_paid_through_the_portal_activates_coverage_and_emails_the_
             response = await http.post(f"{PAYMENTS}/v1/payments/preview", headers=auth, json=body)
             return response.status_code == 200
 
-        await eventually(payable, what="payments to learn the invoice")
+        await eventually(payable, timeout=60, interval=0.25, what="payments to learn the invoice")
 
         # D16: a card is refused with a plain message naming what is accepted, and nothing is stored.
         card = await http.post(
@@ -151,7 +153,8 @@ async def test_binder_paid_through_the_portal_activates_coverage_and_emails_the_
     assert headers_of(activated)["correlation_id"] == headers["correlation_id"], "one business flow, one id"
     assert headers_of(activated)["causation_id"] == headers_of(cleared)["ce_id"]
     assert body_of(activated)["payment_id"] == payment["payment_id"]
-    assert body_of(activated)["paid_through"] == enrollment.coverage_start.replace(day=31).isoformat()
+    last_day = calendar.monthrange(enrollment.coverage_start.year, enrollment.coverage_start.month)[1]
+    assert body_of(activated)["paid_through"] == enrollment.coverage_start.replace(day=last_day).isoformat()
 
     async with httpx.AsyncClient(timeout=30) as http:
         view = (await http.get(f"{COVERAGE}/v1/enrollments/{enrollment.enrollment_id}", headers=auth)).json()

@@ -18,7 +18,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from premiums_common.database import create_pool, migrate
 from premiums_common.kafka import make_producer
 
-from tests.integration.support import PARTITIONS, ItTopic, bootstrap_servers, eventually, fresh_database
+from tests.integration.support import PARTITIONS, ItTopic, bootstrap_servers, fresh_database
+from tests.polling import eventually
 
 
 @pytest.fixture(scope="session")

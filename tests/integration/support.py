@@ -5,11 +5,10 @@ Nothing here publishes to the project's real topics.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -41,33 +40,6 @@ def admin_database_url() -> str:
 def database_url_for(url: str, database: str) -> str:
     base, _, _ = url.partition("?")[0].rpartition("/")
     return f"{base}/{database}"
-
-
-# -- polling -----------------------------------------------------------------------------------------
-
-
-async def eventually(
-    check: Callable[[], Awaitable[T]], *, timeout: float = 10.0, interval: float = 0.05, what: str = ""
-) -> T:
-    """Poll `check` until it returns something truthy; fail with the last value after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        last = await check()
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}: last={last!r}")
-        await asyncio.sleep(interval)
-
-
-async def stays(
-    check: Callable[[], Awaitable[bool]], *, duration: float, interval: float = 0.05, what: str = ""
-) -> None:
-    """Assert `check` holds during the whole of `duration` s (for "nothing else happens" claims)."""
-    deadline = time.monotonic() + duration
-    while time.monotonic() < deadline:
-        assert await check(), f"no longer true: {what or check}"
-        await asyncio.sleep(interval)
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------------

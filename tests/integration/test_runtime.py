@@ -29,13 +29,12 @@ from tests.integration.support import (
     ItTopic,
     TopicOutgoing,
     committed_total,
-    eventually,
     fresh_database,
     read_topic,
     reset_group,
     running,
-    stays,
 )
+from tests.polling import eventually, stays
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -8,7 +8,9 @@ import sys
 from typing import Any
 
 from premiums_cli.stack.errors import StackError
-from premiums_cli.stack.lifecycle import down, status, up
+from premiums_cli.stack.lifecycle import down, start_service, status, stop_service, up
+
+SERVICE_NAMES = ("payments", "autopay", "coverage", "notifications")
 
 
 def _fail(error: StackError) -> int:
@@ -69,10 +71,21 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _restart(args: argparse.Namespace) -> int:
+    """Restart services (after a code change): stop each with SIGTERM, start it, wait until ready."""
+    try:
+        for name in args.services or SERVICE_NAMES:
+            stop_service(name)
+            start_service(name)
+    except StackError as error:
+        return _fail(error)
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `stack` with `up [--infra-only] [--json]`, `down`, `status [--json]`; each sets `func`."""
     stack = subparsers.add_parser("stack", help="start, check and stop the local stack")
-    commands = stack.add_subparsers(dest="stack_command", metavar="{up,down,status}", required=True)
+    commands = stack.add_subparsers(dest="stack_command", metavar="{up,down,restart,status}", required=True)
 
     up_parser = commands.add_parser("up", help="start Kafka, PostgreSQL, the SMTP sink and the services")
     up_parser.add_argument("--infra-only", action="store_true", help="start the infrastructure alone")
@@ -81,6 +94,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     down_parser = commands.add_parser("down", help="stop exactly the processes the stack started")
     down_parser.set_defaults(func=_down)
+
+    restart_parser = commands.add_parser("restart", help="restart services (all, or those named)")
+    restart_parser.add_argument("services", nargs="*", choices=[*SERVICE_NAMES, []], metavar="SERVICE")
+    restart_parser.set_defaults(func=_restart)
 
     status_parser = commands.add_parser("status", help="what runs where")
     status_parser.add_argument("--json", action="store_true", help="machine-readable JSON")
