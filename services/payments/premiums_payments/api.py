@@ -94,6 +94,24 @@ async def add_bank_account(body: BankAccountIn, request: Request, caller: Caller
         raise _refused(exc) from exc
 
 
+@router.get("/bank-accounts/{instrument_token}")
+async def get_bank_account(instrument_token: str, request: Request, caller: Caller) -> dict[str, Any]:
+    """A vaulted account as other systems may see it: token, last four digits, type (never the number).
+
+    autopay uses this to check that a mandate's token belongs to the member who sets it up.
+    """
+    account = await repo.bank_account(request.app.state.service.pool, instrument_token)
+    if account is None or not caller.may_act_for(account["member_id"]):
+        raise Problem(404, "Not found", "We could not find that bank account for you.")
+    return {
+        "instrument_token": account["instrument_token"],
+        "member_id": account["member_id"],
+        "account_last4": account["account_last4"],
+        "account_type": account["account_type"],
+        "validated": True,
+    }
+
+
 @router.post("/payments/preview")
 async def preview_payment(body: PaymentIn, request: Request, caller: Caller) -> dict[str, Any]:
     """The review step: what this payment pays and whether it is on time. Changes nothing."""
