@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
+from premiums_common.parking import REPLAY_HEADER
 from premiums_contracts.topics import TOPICS
 
 from premiums_cli.kafka_io import producer, read_all
@@ -46,11 +47,14 @@ async def dead_letters(topic: str | None = None) -> list[ConsumerRecord]:
 async def replay(dlq_records: list[ConsumerRecord]) -> int:
     """Publish each record back to its source topic, same key, body and CloudEvents headers.
 
-    The dlq_* headers are dropped; the consumer's inbox still makes a record processed before a no-op.
+    The dlq_* headers are dropped and `dlq_replay` added: the consumer processes the record although its key
+    is parked, and releases the key once every held record came back. Its inbox still makes a record that was
+    processed before a no-op.
     """
     async with producer() as client:
         for record in dlq_records:
             headers = [(k, v) for k, v in record.headers or () if not k.startswith("dlq_")]
+            headers.append((REPLAY_HEADER, f"{record.topic}:{record.partition}:{record.offset}".encode()))
             source = _headers(record).get("dlq_source_topic") or record.topic.removesuffix(".dlq")
             await client.send_and_wait(source, value=record.value, key=record.key, headers=headers)
     return len(dlq_records)

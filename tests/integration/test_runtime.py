@@ -12,12 +12,14 @@ import uuid
 from collections import Counter
 from datetime import date
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from premiums_cli.dlq import replay
 from premiums_common import inbox, outbox
 from premiums_common.consumer import EventConsumer, Incoming, Rejected
 from premiums_common.database import create_pool, migrate
@@ -65,8 +67,11 @@ async def publish(
     key: str,
     value: bytes,
     headers: list[tuple[str, bytes]],
-) -> None:
-    await producer.send_and_wait(topic, value=value, key=key.encode(), headers=headers)
+    partition: int | None = None,
+) -> int:
+    """Publish one record; returns its partition."""
+    metadata = await producer.send_and_wait(topic, value=value, key=key.encode(), headers=headers, partition=partition)
+    return int(metadata.partition)
 
 
 def envelope_of(event: PaymentCleared, key: str) -> Envelope:
@@ -432,15 +437,23 @@ async def test_poison_records_go_to_the_dlq_with_a_plain_reason_and_later_record
         ("unknown type", good_body, headers("payments.NoSuchEvent.v1"), "unknown ce_type 'payments.NoSuchEvent.v1'"),
         ("missing ce_id", good_body, [h for h in headers() if h[0] != "ce_id"], "missing CloudEvents header(s): ce_id"),
     ]
-    for _, value, hdrs, _ in poison:
-        await publish(producer, topic.name, key=key, value=value, headers=hdrs)
-    await publish(producer, topic.name, key=key, value=good_body, headers=headers())
+    partitions = {await publish(producer, topic.name, key=key, value=v, headers=h) for _, v, h, _ in poison}
+    # A record of another key on the same partition: the consumer keeps going past the poison.
+    other = cleared(enrollment_id="E-OTHER")
+    await publish(
+        producer,
+        topic.name,
+        key="E-OTHER",
+        value=other.model_dump_json().encode(),
+        headers=envelope_of(other, "E-OTHER").to_headers(),
+        partition=partitions.pop(),
+    )
 
     async with running(EventConsumer(name, [topic.name], {PaymentCleared: on_cleared}), pool, producer):
         await eventually(
             lambda: _equals_async(committed_total(admin, name, topic.name), 5), what="all five records consumed"
         )
-        await eventually(lambda: _equals_async(effects(pool, name, good.payment_id), 1), what="valid record")
+        await eventually(lambda: _equals_async(effects(pool, name, other.payment_id), 1), what="valid record")
 
     source = sorted(await read_topic(topic.name, expected=5, settle=0), key=lambda r: r.offset)
     assert len({r.partition for r in source}) == 1, "one key, one partition"
@@ -482,13 +495,14 @@ async def test_rejected_goes_to_the_dlq_at_once_and_other_errors_after_the_retri
             raise ValueError("boom")
 
     for payment_id in ("P-REJ", "P-BOOM", "P-OK"):
-        event = cleared(payment_id=payment_id, enrollment_id=key)
+        own_key = f"{key}-{payment_id}"  # one key each: a dead-lettered key holds back its later records
+        event = cleared(payment_id=payment_id, enrollment_id=own_key)
         await publish(
             producer,
             topic.name,
-            key=key,
+            key=own_key,
             value=event.model_dump_json().encode(),
-            headers=envelope_of(event, key).to_headers(),
+            headers=envelope_of(event, own_key).to_headers(),
         )
 
     consumer = EventConsumer(name, [topic.name], {PaymentCleared: on_cleared}, retries=retries, backoff=0.05)
@@ -514,6 +528,59 @@ async def test_rejected_goes_to_the_dlq_at_once_and_other_errors_after_the_retri
     assert await effects(pool, name) == 1
 
 
+async def test_later_records_of_a_dead_lettered_key_wait_for_it_and_replay_brings_them_back_in_order(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, admin: AIOKafkaAdminClient, topic: ItTopic
+) -> None:
+    """ARCHITECTURE §6: later records of the same key are not processed ahead of a dead-lettered one."""
+    name = consumer_name("held")
+    key = "E-HELD"
+    broken = True
+
+    async def on_cleared(con: asyncpg.Connection, incoming: Incoming) -> None:
+        if broken and incoming.event.payment_id == "P-1":
+            raise Rejected("unknown enrollment E-HELD")
+        await record_effect(con, name, incoming)
+
+    partition = -1
+    for payment_id in ("P-1", "P-2", "P-3"):
+        event = cleared(payment_id=payment_id, enrollment_id=key)
+        partition = await publish(
+            producer,
+            topic.name,
+            key=key,
+            value=event.model_dump_json().encode(),
+            headers=envelope_of(event, key).to_headers(),
+        )
+    other = cleared(payment_id="P-X", enrollment_id="E-FREE")
+    await publish(
+        producer,
+        topic.name,
+        key="E-FREE",
+        value=other.model_dump_json().encode(),
+        headers=envelope_of(other, "E-FREE").to_headers(),
+        partition=partition,
+    )
+
+    consumer = EventConsumer(name, [topic.name], {PaymentCleared: on_cleared}, retries=2, backoff=0.01)
+    async with running(consumer, pool, producer):
+        await eventually(lambda: _equals_async(committed_total(admin, name, topic.name), 4), what="consumed")
+        await eventually(lambda: _equals_async(effects(pool, name, "P-X"), 1), what="the other key goes on")
+        dlq = sorted(await read_topic(topic.dlq, expected=3), key=lambda r: r.offset)
+        assert [json.loads(r.value)["payment_id"] for r in dlq] == ["P-1", "P-2", "P-3"]
+        assert header(dlq[0], "dlq_reason") == "unknown enrollment E-HELD"
+        assert all(str(header(r, "dlq_reason")).startswith("held:") for r in dlq[1:])
+        assert await effects(pool, name) == 1
+        held = await pool.fetchval("SELECT held FROM parked_keys WHERE consumer = $1 AND key = $2", name, key)
+        assert held == 3
+
+        broken = False  # the cause is repaired; the operator replays the key
+        assert await replay(dlq) == 3
+        await eventually(lambda: _equals_async(effects(pool, name), 4), what="the held records came back")
+    rows = await pool.fetch("SELECT payment_id FROM it_effects WHERE consumer = $1 ORDER BY at", name)
+    assert [r["payment_id"] for r in rows if r["payment_id"] != "P-X"] == ["P-1", "P-2", "P-3"], "in order"
+    assert await pool.fetchval("SELECT count(*) FROM parked_keys WHERE consumer = $1", name) == 0
+
+
 # -- 6. migrations -----------------------------------------------------------------------------------
 
 
@@ -524,10 +591,15 @@ async def test_migrations_apply_once_even_when_replicas_start_together(pool: asy
         pools = [await create_pool(url, min_size=1, max_size=2) for _ in range(3)]
         try:
             results = await asyncio.gather(*(migrate(p, "premiums_common") for p in pools))
-            assert sorted(results, key=len) == [[], [], ["premiums_common:001_runtime.sql"]]
+            shipped = sorted(
+                f"premiums_common:{f.name}"
+                for f in resources.files("premiums_common").joinpath("migrations").iterdir()
+                if f.name.endswith(".sql")
+            )
+            assert sorted(results, key=len) == [[], [], shipped]
             assert await migrate(pools[0], "premiums_common") == []
             names = [r["name"] for r in await pools[0].fetch("SELECT name FROM schema_migrations")]
-            assert names == ["premiums_common:001_runtime.sql"]
+            assert names == shipped
             tables = {
                 r["tablename"]
                 for r in await pools[0].fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")

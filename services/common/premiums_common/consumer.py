@@ -29,13 +29,14 @@ from faststream.kafka import KafkaBroker
 from premiums_contracts import Envelope, EnvelopeError, Event, event_class
 from pydantic import ValidationError
 
-from premiums_common import inbox, outbox
+from premiums_common import inbox, outbox, parking
 from premiums_common.metrics import DEAD_LETTERS, EVENTS_HANDLED
 from premiums_common.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 
 MAX_RECORD_BYTES = 1_000_000
+HELD_REASON = "held: an earlier record with this key is in the dead-letter topic; replay them in order"
 
 
 class Rejected(Exception):
@@ -85,7 +86,7 @@ def decode(record: ConsumerRecord) -> Incoming | Poison:
         event = model.model_validate_json(record.value)
     except ValidationError as exc:
         return Poison(record, f"body does not match {envelope.type}: {_plain(exc)}")
-    key = record.key.decode() if record.key else envelope.subject
+    key = _key_of(record)
     return Incoming(envelope, event, record.topic, record.partition, record.offset, key, record)
 
 
@@ -139,24 +140,33 @@ class EventConsumer:
             await self.process(records)
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
-        decoded = [decode(r) for r in records]
-        for poison in (d for d in decoded if isinstance(d, Poison)):
-            await self.dead_letter(poison.record, poison.reason)
-        events = [d for d in decoded if isinstance(d, Incoming)]
-        if not events:
+        assert self._pool is not None
+        held = await parking.parked(self._pool, self.name)
+        ready: list[Incoming] = []
+        for item in map(decode, records):
+            if isinstance(item, Poison):
+                await self._dead_letter_and_hold(item.record, item.reason, held)
+            elif (item.topic, item.key) in held and not _is_replay(item.record):
+                await self._dead_letter_and_hold(item.record, HELD_REASON, held)
+            else:
+                ready.append(item)
+        if not ready:
             return
         try:
-            await self._in_transaction(events)
+            await self._in_transaction(ready)
         except INFRASTRUCTURE_ERRORS:
             log.warning("infrastructure unavailable; batch will be re-delivered", exc_info=True)
             await asyncio.sleep(2.0)
             raise
         except Exception:
-            log.warning("batch failed; processing its %d records one by one", len(events), exc_info=True)
-            for event in events:
-                await self._one_with_retries(event)
+            log.warning("batch failed; processing its %d records one by one", len(ready), exc_info=True)
+            for event in ready:
+                if (event.topic, event.key) in held and not _is_replay(event.record):
+                    await self._dead_letter_and_hold(event.record, HELD_REASON, held)
+                else:
+                    await self._one_with_retries(event, held)
 
-    async def _one_with_retries(self, event: Incoming) -> None:
+    async def _one_with_retries(self, event: Incoming, held: set[parking.ParkedKey]) -> None:
         for attempt in range(1, self.retries + 1):
             try:
                 await self._in_transaction([event])
@@ -165,20 +175,34 @@ class EventConsumer:
                 await asyncio.sleep(2.0)
                 raise
             except Rejected as exc:
-                await self.dead_letter_incoming(event, str(exc), exc)
+                await self._dead_letter_and_hold(event.record, str(exc), held, exc)
                 return
             except Exception as exc:
                 if attempt == self.retries:
-                    await self.dead_letter_incoming(event, f"failed {attempt} times: {exc!r}", exc)
+                    await self._dead_letter_and_hold(event.record, f"failed {attempt} times: {exc!r}", held, exc)
                     return
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+
+    async def _dead_letter_and_hold(
+        self, record: ConsumerRecord, reason: str, held: set[parking.ParkedKey], exc: BaseException | None = None
+    ) -> None:
+        """Dead-letter the record and park its key, so later records of the key wait behind it."""
+        assert self._pool is not None
+        key = (record.topic, _key_of(record))
+        await self.dead_letter(record, reason, exc)
+        # A replay that fails again takes back its own place in the queue; anything else adds one.
+        await parking.hold(self._pool, self.name, *key, count=0 if _is_replay(record) and key in held else 1)
+        held.add(key)
 
     async def _in_transaction(self, events: Sequence[Incoming]) -> None:
         assert self._pool is not None
         handled = [e for e in events if type(e.event) in self.handlers]
-        if not handled:
+        replays = [e for e in events if _is_replay(e.record)]
+        if not handled and not replays:
             return  # nothing this consumer acts on: no transaction, no inbox rows
         async with self._pool.acquire() as con, con.transaction():
+            for replay in replays:
+                await parking.release_one(con, self.name, replay.topic, replay.key)
             fresh = await inbox.claim(con, self.name, [e.envelope.id for e in handled])
             caused: list[Outgoing] = []
             for event in handled:
@@ -188,9 +212,6 @@ class EventConsumer:
                 caused.extend(await self.handlers[type(event.event)](con, event) or ())
                 EVENTS_HANDLED.labels(self.name, event.envelope.type).inc()
             await outbox.add(con, caused)
-
-    async def dead_letter_incoming(self, event: Incoming, reason: str, exc: BaseException) -> None:
-        await self.dead_letter(event.record, reason, exc)
 
     async def dead_letter(self, record: ConsumerRecord, reason: str, exc: BaseException | None = None) -> None:
         assert self._producer is not None
@@ -217,6 +238,14 @@ class EventConsumer:
                 "reason": reason,
             },
         )
+
+
+def _key_of(record: ConsumerRecord) -> str:
+    return record.key.decode("utf-8", "replace") if record.key else ""
+
+
+def _is_replay(record: ConsumerRecord) -> bool:
+    return any(name == parking.REPLAY_HEADER for name, _ in record.headers or ())
 
 
 async def _keep_raw(msg: Any) -> Any:
