@@ -123,6 +123,7 @@ def local_environment() -> dict[str, str]:
         "SMTP_PORT": str(smtp.port),
         "PREMIUMS_CLOCK": "simulated",
         "PREMIUMS_MAILDIR": str(paths.mail),
+        "PREMIUMS_TRACE_DIR": str(paths.root / ".local" / "traces"),
     }
     missing = [key for key in _SECRET_KEYS if not os.environ.get(key)]
     stored = persisted_secrets(paths) if missing else {}

@@ -26,12 +26,14 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
+from opentelemetry.trace import SpanKind
 from premiums_contracts import Envelope, EnvelopeError, Event, event_class
 from pydantic import ValidationError
 
 from premiums_common import inbox, outbox, parking
 from premiums_common.metrics import DEAD_LETTERS, EVENTS_HANDLED
 from premiums_common.outbox import Outgoing
+from premiums_common.tracing import context_from, tracer
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +211,18 @@ class EventConsumer:
                 if event.envelope.id not in fresh:
                     continue
                 fresh.discard(event.envelope.id)  # a duplicate inside one batch is handled once
-                caused.extend(await self.handlers[type(event.event)](con, event) or ())
+                with tracer.start_as_current_span(
+                    f"{self.name} handle {event.envelope.type}",
+                    context=context_from(event.envelope.traceparent),
+                    kind=SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": event.topic,
+                        "messaging.message.id": event.envelope.id,
+                        "premiums.key": event.key,
+                    },
+                ):
+                    caused.extend(await self.handlers[type(event.event)](con, event) or ())
                 EVENTS_HANDLED.labels(self.name, event.envelope.type).inc()
             await outbox.add(con, caused)
 

@@ -12,11 +12,13 @@ import contextlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from premiums_contracts import Envelope, Event
+
+from premiums_common.tracing import current_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +41,13 @@ class Outgoing:
 
 
 def envelope_for(event: Event, *, source: str, key: str, cause: Envelope | None = None) -> Envelope:
+    """The envelope of a new event: same flow as its cause, and the current span as its trace parent."""
     if cause is None:
-        return Envelope(type=event.ce_type(), source=source, subject=key)
-    return cause.caused(type=event.ce_type(), source=source, subject=key)
+        envelope = Envelope(type=event.ce_type(), source=source, subject=key)
+    else:
+        envelope = cause.caused(type=event.ce_type(), source=source, subject=key)
+    traceparent = current_traceparent()
+    return replace(envelope, traceparent=traceparent) if traceparent else envelope
 
 
 async def add(con: asyncpg.Connection, items: Sequence[Outgoing]) -> None:

@@ -17,6 +17,7 @@ import asyncpg
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from opentelemetry.trace import SpanKind
 from premiums_contracts.events import BusinessDateAdvanced
 from premiums_contracts.topics import CLOCK_EVENTS
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
@@ -30,6 +31,7 @@ from premiums_common.metrics import HTTP_REQUESTS
 from premiums_common.outbox import OutboxRelay, Outgoing, backlog
 from premiums_common.problems import install_problem_handlers
 from premiums_common.settings import Settings
+from premiums_common.tracing import configure_tracing, context_from, tracer
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,7 @@ class Service:
     @asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
         configure_logging(self.name, self.settings.log_level)
+        tracing = configure_tracing(self.name)
         started = time.monotonic()
         self._pool = await database.create_pool(self.settings.database_url)
         await database.migrate(self._pool, "premiums_common", self.package)
@@ -125,6 +128,7 @@ class Service:
             await relay.stop()
             await producer.stop()
             await self._pool.close()
+            tracing.shutdown()
             log.info("stopped")
 
     async def _supervise(self, task: BackgroundTask) -> None:
@@ -163,7 +167,14 @@ class Service:
         @app.middleware("http")
         async def measure(request: Request, call_next):  # type: ignore[no-untyped-def]
             started = time.perf_counter()
-            response: Response = await call_next(request)
+            with tracer.start_as_current_span(
+                f"{request.method} {request.url.path}",
+                context=context_from(request.headers.get("traceparent")),
+                kind=SpanKind.SERVER,
+                attributes={"http.request.method": request.method, "url.path": request.url.path},
+            ) as span:
+                response: Response = await call_next(request)
+                span.set_attribute("http.response.status_code", response.status_code)
             route = getattr(request.scope.get("route"), "path", "unmatched")
             HTTP_REQUESTS.labels(request.method, route, response.status_code).observe(time.perf_counter() - started)
             return response
