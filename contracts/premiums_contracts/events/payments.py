@@ -66,6 +66,10 @@ class PaymentReturned(_PaymentEvent):
     returned_on: date
     retry_eligible: bool
     member_id: str | None = None
+    binder: bool | None = None
+    channel: Channel | None = None
+    instrument_token: str | None = None
+    account_last4: str | None = None
 
 
 class PaymentUnapplied(_PaymentEvent):

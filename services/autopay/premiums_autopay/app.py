@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import os
+
 from premiums_common.consumer import EventConsumer
 from premiums_common.service import Service
 from premiums_common.settings import Settings
-from premiums_contracts.events import CoverageActivated, InvoiceIssued, PaymentSubmitted
+from premiums_contracts.events import (
+    AccountDelinquent,
+    BankAccountChanged,
+    CoverageActivated,
+    CoverageReinstated,
+    CoverageTerminated,
+    EnrollmentCancelledNoBinder,
+    InvoiceIssued,
+    PaymentReturned,
+    PaymentSubmitted,
+)
 from premiums_contracts.topics import COVERAGE_EVENTS, PAYMENTS_EVENTS
 
-from premiums_autopay import handlers
+from premiums_autopay.adapters.payments_client import PaymentsClient
 from premiums_autopay.api import router
+from premiums_autopay.domain.drafts import DEFAULT_DRAFT_DAY
+from premiums_autopay.handlers import Autopay
 
 CONSUMED_TOPICS = [COVERAGE_EVENTS.name, PAYMENTS_EVENTS.name]
+
+
+def draft_day_from_env() -> int:
+    day = int(os.environ.get("AUTOPAY_DRAFT_DAY", DEFAULT_DRAFT_DAY))
+    if not 1 <= day <= 28:
+        raise ValueError(f"AUTOPAY_DRAFT_DAY must be between 1 and 28, not {day}")
+    return day
 
 
 def build(settings: Settings | None = None) -> Service:
@@ -21,17 +42,27 @@ def build(settings: Settings | None = None) -> Service:
         title="autopay",
         description="AutoPay mandates and the monthly draft schedule.",
     )
+    autopay = Autopay(service.source, service.clock, draft_day_from_env())
+    service.app.state.autopay = autopay
+    service.app.state.payments_client = PaymentsClient()
     service.consume(
         EventConsumer(
             "autopay",
             CONSUMED_TOPICS,
             {
-                InvoiceIssued: handlers.invoice_issued,
-                PaymentSubmitted: handlers.payment_submitted,
-                CoverageActivated: handlers.coverage_activated,
+                InvoiceIssued: autopay.invoice_issued,
+                PaymentSubmitted: autopay.payment_submitted,
+                PaymentReturned: autopay.payment_returned,
+                BankAccountChanged: autopay.bank_account_changed,
+                CoverageActivated: autopay.coverage_activated,
+                CoverageTerminated: autopay.coverage_terminated,
+                EnrollmentCancelledNoBinder: autopay.enrollment_cancelled,
+                CoverageReinstated: autopay.coverage_reinstated,
+                AccountDelinquent: autopay.account_delinquent,
             },
         )
     )
+    service.daily("autopay.drafts", autopay.draft_day_job)
     service.include(router)
     service.finish_http()
     return service

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from premiums_common import outbox
 from premiums_common.auth import Principal, authenticate
+from premiums_common.outbox import Outgoing, envelope_for
 from premiums_common.problems import Problem
 
 from premiums_coverage import repository as repo
 from premiums_coverage.domain.calendar import add_months, monthly_due_date
 from premiums_coverage.domain.ledger import allocate, balance
+from premiums_coverage.domain.reinstatement import reinstatement_quote, still_to_pay, within_window
+from premiums_coverage.standing import reinstate_if_paid
 
 router = APIRouter(prefix="/v1", tags=["coverage"])
 Caller = Annotated[Principal, Depends(authenticate)]
@@ -34,7 +38,9 @@ async def _view(request: Request, row: Any) -> dict[str, Any]:
     next_month = allocation.open_months[0] if allocation.open_months else None
     if row["status"] == "pending_binder":
         next_due = row["binder_due_date"]
-    elif row["paid_through"] is not None:
+    elif row["status"] == "delinquent" and row["notice_pay_by"] is not None:
+        next_due = row["notice_pay_by"]
+    elif row["status"] in ("active", "delinquent") and row["paid_through"] is not None:
         next_due = monthly_due_date(add_months(row["paid_through"].replace(day=1), 1))
     else:
         next_due = None
@@ -54,6 +60,8 @@ async def _view(request: Request, row: Any) -> dict[str, Any]:
         "next_due_date": next_due.isoformat() if next_due else None,
         "first_unpaid_month": next_month,
         "monthly_premium": f"{row['monthly_premium']:.2f}",
+        "end_date": row["end_date"].isoformat() if row["end_date"] else None,
+        "reinstate_by": row["reinstate_by"].isoformat() if row["reinstate_by"] else None,
     }
 
 
@@ -87,3 +95,45 @@ async def get_member_enrollments(member_id: str, request: Request, caller: Calle
         raise Problem(403, "Forbidden", "You can only see your own enrollments.")
     rows = await repo.member_enrollments(request.app.state.service.pool, member_id)
     return [await _view(request, r) for r in rows]
+
+
+@router.post("/enrollments/{enrollment_id}/reinstatement", status_code=201)
+async def request_reinstatement(enrollment_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+    """R2.10/D8: within 35 days of the termination notice, the member (or staff for them) asks to be
+    reinstated; the answer is what must be paid, and by when. Money already received counts."""
+    row = await _owned(request, enrollment_id, caller)
+    service = request.app.state.service
+    today = service.clock.today()
+    if row["status"] != "terminated" or not (row["termination_reason"] or "").startswith("non_payment"):
+        raise Problem(409, "Not reinstatable", "Only coverage ended for non-payment can be reinstated.")
+    if not within_window(today, row["reinstate_by"]):
+        raise Problem(409, "Too late", "Reinstatement had to be requested within 35 days of the termination notice.")
+    async with service.pool.acquire() as con, con.transaction():
+        row = await repo.enrollment(con, enrollment_id, lock=True)
+        charges = await repo.charges(con, enrollment_id)
+        received = await repo.received_total(con, enrollment_id)
+        quote = reinstatement_quote(row["end_date"], today, row["monthly_premium"], balance(charges, received))
+        await repo.save_reinstatement_request(
+            con,
+            enrollment_id,
+            today,
+            caller.subject,
+            quote.months,
+            row["monthly_premium"],
+            quote.amount_required,
+            row["reinstate_by"],
+        )
+        reinstated = await reinstate_if_paid(con, row, today)
+        if reinstated is not None:
+            await outbox.add(
+                con, [Outgoing(reinstated, envelope_for(reinstated, source=service.source, key=enrollment_id))]
+            )
+    still_owed = still_to_pay(balance(charges, received), quote, row["monthly_premium"])
+    return {
+        "enrollment_id": enrollment_id,
+        "status": "reinstated" if reinstated else "requested",
+        "amount_required": f"{quote.amount_required:.2f}",
+        "amount_due": f"{still_owed:.2f}",
+        "months": list(quote.months),
+        "pay_by": row["reinstate_by"].isoformat(),
+    }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
+from typing import Any
 
 import asyncpg
 from premiums_common.consumer import Incoming, Rejected
@@ -10,23 +12,35 @@ from premiums_common.outbox import Outgoing, envelope_for
 from premiums_common.service import Service
 from premiums_contracts.events import (
     CoverageActivated,
+    EnrollmentCancelled,
+    EnrollmentCancelledNoBinder,
     EnrollmentSubmitted,
     Event,
     InvoiceIssued,
     PaymentApplied,
     PaymentCleared,
+    PaymentReturned,
     PaymentSubmitted,
+    PremiumChanged,
 )
 
 from premiums_coverage import repository as repo
-from premiums_coverage.domain.calendar import binder_due_date, month_key
-from premiums_coverage.domain.effectuation import activates_at_once, binder_cleared
+from premiums_coverage.domain.calendar import binder_due_date, month_key, month_start
+from premiums_coverage.domain.effectuation import (
+    activates_at_once,
+    binder_cleared,
+    binder_paid_on_time,
+    binder_return_cancels,
+)
 from premiums_coverage.domain.ledger import ZERO, allocate, balance
+from premiums_coverage.policy import CoveragePolicy
+from premiums_coverage.standing import reinstate_if_paid, update_standing
 
 
 class CoverageHandlers:
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, policy: CoveragePolicy | None = None) -> None:
         self.service = service
+        self.policy = policy or CoveragePolicy()
 
     def _out(self, event: Event, key: str, cause: Incoming) -> Outgoing:
         return Outgoing(event, envelope_for(event, source=self.service.source, key=key, cause=cause.envelope))
@@ -74,7 +88,8 @@ class CoverageHandlers:
         enrollment = await repo.enrollment(con, p.enrollment_id, lock=True)
         if enrollment is None:
             raise Rejected(f"payment {p.payment_id} is for unknown enrollment {p.enrollment_id}")
-        if not await repo.record_payment(con, p.payment_id, p.enrollment_id, p.amount, p.business_date):
+        binder = enrollment["status"] == "pending_binder"
+        if not await repo.record_payment(con, p.payment_id, p.enrollment_id, p.amount, p.business_date, binder=binder):
             return []
         charges = await repo.charges(con, p.enrollment_id)
         received = await repo.received_total(con, p.enrollment_id)
@@ -88,7 +103,87 @@ class CoverageHandlers:
             paid_through=allocation.paid_through,
             balance=balance(charges, received),
         )
-        return [self._out(applied, applied.enrollment_id, incoming)]
+        caused = [self._out(applied, applied.enrollment_id, incoming)]
+        return caused + await self._after_money_moved(con, enrollment, p.business_date, incoming)
+
+    async def _after_money_moved(
+        self, con: asyncpg.Connection, enrollment: Any, day: date, incoming: Incoming
+    ) -> list[Outgoing]:
+        """R2.4: paying the whole past-due balance cures a delinquent account; D7: a return can make it
+        delinquent again; R2.10: a terminated member's payments may complete a reinstatement."""
+        if enrollment["status"] in ("active", "delinquent"):
+            row = await repo.account(con, enrollment["enrollment_id"])
+            today = max(self.service.clock.today(), day)
+            events = await update_standing(con, [row], today, self.policy.threshold_percent)
+            return [self._out(e, enrollment["enrollment_id"], incoming) for e in events]
+        if enrollment["status"] == "terminated":
+            return await self._maybe_reinstate(con, enrollment, day, incoming)
+        return []
+
+    async def _maybe_reinstate(
+        self, con: asyncpg.Connection, enrollment: Any, day: date, incoming: Incoming
+    ) -> list[Outgoing]:
+        reinstated = await reinstate_if_paid(con, enrollment, day)
+        return [self._out(reinstated, reinstated.enrollment_id, incoming)] if reinstated else []
+
+    async def payment_returned(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+        """D7/R5.18: a returned payment is reversed as of its original due date and the standing recomputed;
+        a returned binder cancels the enrollment, never effectuated, even after activation."""
+        r: PaymentReturned = incoming.event
+        enrollment = await repo.enrollment(con, r.enrollment_id, lock=True)
+        if enrollment is None:
+            raise Rejected(f"returned payment {r.payment_id} is for unknown enrollment {r.enrollment_id}")
+        returned = await repo.mark_returned(con, r.payment_id, r.returned_on)
+        if returned is None:
+            return []
+        today = max(self.service.clock.today(), r.returned_on)
+        if returned["binder"]:
+            still_paid = binder_paid_on_time(
+                enrollment["monthly_premium"],
+                enrollment["binder_due_date"],
+                await repo.binder_payments(con, r.enrollment_id),
+            )
+            if binder_return_cancels(enrollment["status"], enrollment["binder_due_date"], today, still_paid):
+                await repo.cancel_no_binder(con, r.enrollment_id, today, "binder_returned")
+                cancelled = EnrollmentCancelledNoBinder(
+                    enrollment_id=r.enrollment_id,
+                    member_id=enrollment["member_id"],
+                    coverage_start=enrollment["coverage_start"],
+                    reason=f"binder_returned_{r.return_code}",
+                )
+                return [self._out(cancelled, r.enrollment_id, incoming)]
+        return await self._after_money_moved(con, enrollment, today, incoming)
+
+    async def enrollment_cancelled(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+        """The upstream system ends an enrollment: before it starts (or while it waits for its binder) it is
+        cancelled; otherwise it ends on the effective date and later months are not owed."""
+        c: EnrollmentCancelled = incoming.event
+        enrollment = await repo.enrollment(con, c.enrollment_id, lock=True)
+        if enrollment is None:
+            raise Rejected(f"cancellation for unknown enrollment {c.enrollment_id}")
+        if enrollment["status"] in ("cancelled", "terminated"):
+            return []
+        effective = c.effective_date
+        if enrollment["status"] == "pending_binder" or effective is None or effective < enrollment["coverage_start"]:
+            await repo.end_enrollment(con, c.enrollment_id, "cancelled", None)
+        else:
+            await repo.end_enrollment(con, c.enrollment_id, "terminated", effective)
+        return []
+
+    async def premium_changed(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+        """R3.3/R3.4: the premium applies from its effective month; a $0 member whose premium becomes positive
+        starts normal billing with the next bill and counts as paid up to the effective month (D4)."""
+        c: PremiumChanged = incoming.event
+        enrollment = await repo.enrollment(con, c.enrollment_id, lock=True)
+        if enrollment is None:
+            raise Rejected(f"premium change for unknown enrollment {c.enrollment_id}")
+        through = None
+        if enrollment["monthly_premium"] == 0 and c.monthly_premium > 0:
+            through = month_start(c.effective_month) - timedelta(days=1)
+        await repo.change_premium(
+            con, c.enrollment_id, c.effective_month, c.monthly_premium, c.aptc_amount, c.subsidy, through
+        )
+        return []
 
     async def payment_cleared(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
         """R1.9/R5.17: a binder paid in full by its due date activates coverage once the money clears."""

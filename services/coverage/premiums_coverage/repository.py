@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 from premiums_contracts.events import EnrollmentSubmitted, InvoiceIssued
 
+from premiums_coverage.domain.delinquency import Account, Assessment
 from premiums_coverage.domain.effectuation import BinderPayment
 from premiums_coverage.domain.ledger import Charge
 
@@ -100,17 +101,24 @@ async def charges(con: asyncpg.Connection | asyncpg.Pool, enrollment_id: str) ->
 
 
 async def record_payment(
-    con: asyncpg.Connection, payment_id: str, enrollment_id: str, amount: Decimal, accepted_on: date
+    con: asyncpg.Connection,
+    payment_id: str,
+    enrollment_id: str,
+    amount: Decimal,
+    accepted_on: date,
+    *,
+    binder: bool = False,
 ) -> bool:
     inserted = await con.fetchval(
         """
-        INSERT INTO payments_received (payment_id, enrollment_id, amount, accepted_on, status)
-        VALUES ($1, $2, $3, $4, 'accepted') ON CONFLICT DO NOTHING RETURNING true
+        INSERT INTO payments_received (payment_id, enrollment_id, amount, accepted_on, status, binder)
+        VALUES ($1, $2, $3, $4, 'accepted', $5) ON CONFLICT DO NOTHING RETURNING true
         """,
         payment_id,
         enrollment_id,
         amount,
         accepted_on,
+        binder,
     )
     return bool(inserted)
 
@@ -141,3 +149,364 @@ async def binder_payments(con: asyncpg.Connection, enrollment_id: str) -> list[B
         enrollment_id,
     )
     return [BinderPayment(r["amount"], r["accepted_on"], r["status"] == "cleared") for r in rows]
+
+
+# -- issue 4: monthly bill, late binders, delinquency, returns, reinstatement -----------------------
+
+
+async def bill_month(con: asyncpg.Connection, coverage_month: str, due_date: date, issued_on: date) -> list[Any]:
+    """R1.4/N3, D4, R1.6: one statement charges `coverage_month` to every active or delinquent enrollment
+    covered that month with a premium above $0, and issues its invoice; returns the invoices issued."""
+    return list(
+        await con.fetch(
+            """
+            WITH priced AS (
+                SELECT e.enrollment_id, coalesce(pc.monthly_premium, e.monthly_premium) AS monthly_premium
+                FROM enrollments e
+                LEFT JOIN LATERAL (
+                    SELECT monthly_premium FROM premium_changes c
+                    WHERE c.enrollment_id = e.enrollment_id AND c.effective_month <= $1
+                    ORDER BY c.effective_month DESC LIMIT 1
+                ) pc ON true
+                WHERE e.status IN ('active', 'delinquent')
+                  AND date_trunc('month', e.coverage_start) <= to_date($1, 'YYYY-MM')
+                  AND e.coverage_end >= to_date($1, 'YYYY-MM')
+            ), billable AS (
+                SELECT enrollment_id, monthly_premium FROM priced WHERE monthly_premium > 0
+            ), charged AS (
+                INSERT INTO charges (enrollment_id, coverage_month, amount)
+                SELECT enrollment_id, $1, monthly_premium FROM billable
+                ON CONFLICT DO NOTHING
+                RETURNING enrollment_id, amount
+            ), owed AS (
+                SELECT c.enrollment_id, c.amount,
+                       coalesce((SELECT sum(x.amount) FROM charges x
+                                 WHERE x.enrollment_id = c.enrollment_id AND x.coverage_month < $1), 0)
+                     - coalesce((SELECT sum(p.amount) FROM payments_received p
+                                 WHERE p.enrollment_id = c.enrollment_id AND p.status <> 'returned'), 0) AS earlier
+                FROM charged c
+            )
+            INSERT INTO invoices (invoice_id, enrollment_id, coverage_month, due_date, amount_due, past_due,
+                                  total_due, binder, issued_on)
+            SELECT 'INV-' || upper(substr(md5(random()::text || o.enrollment_id), 1, 12)), o.enrollment_id, $1,
+                   $2, o.amount, greatest(o.earlier, 0), greatest(o.amount + o.earlier, 0), false, $3
+            FROM owed o
+            ON CONFLICT (enrollment_id, coverage_month) DO NOTHING
+            RETURNING invoice_id, enrollment_id, coverage_month, due_date, amount_due, past_due, total_due,
+                      (SELECT member_id FROM enrollments e WHERE e.enrollment_id = invoices.enrollment_id),
+                      (SELECT billing_account FROM enrollments e WHERE e.enrollment_id = invoices.enrollment_id),
+                      (SELECT product FROM enrollments e WHERE e.enrollment_id = invoices.enrollment_id)
+            """,
+            coverage_month,
+            due_date,
+            issued_on,
+        )
+    )
+
+
+async def cancel_late_binders(con: asyncpg.Connection, today: date) -> list[Any]:
+    """R1.10/D3: one statement cancels every pending enrollment whose binder due date has passed without
+    the first month paid in full by then (payments counted when accepted, returned ones not at all)."""
+    return list(
+        await con.fetch(
+            """
+            WITH cancelled AS (
+                UPDATE enrollments e SET status = 'cancelled', termination_reason = 'no_binder',
+                       terminated_on = $1, updated_at = now()
+                WHERE e.status = 'pending_binder' AND e.binder_due_date < $1
+                  AND coalesce((SELECT sum(p.amount) FROM payments_received p
+                                WHERE p.enrollment_id = e.enrollment_id AND p.status <> 'returned'
+                                  AND p.accepted_on <= e.binder_due_date), 0) < e.monthly_premium
+                RETURNING e.*
+            ), uncharged AS (
+                DELETE FROM charges c USING cancelled x WHERE c.enrollment_id = x.enrollment_id
+            )
+            SELECT * FROM cancelled
+            """,
+            today,
+        )
+    )
+
+
+async def late_binders(con: asyncpg.Connection, today: date) -> list[Any]:
+    """The pending enrollments a roll-forward policy (D3) moves: binder due date passed, not paid in time."""
+    return list(
+        await con.fetch(
+            """
+            SELECT e.* FROM enrollments e
+            WHERE e.status = 'pending_binder' AND e.binder_due_date < $1
+              AND coalesce((SELECT sum(p.amount) FROM payments_received p
+                            WHERE p.enrollment_id = e.enrollment_id AND p.status <> 'returned'
+                              AND p.accepted_on <= e.binder_due_date), 0) < e.monthly_premium
+            FOR UPDATE
+            """,
+            today,
+        )
+    )
+
+
+async def roll_forward(
+    con: asyncpg.Connection, enrollment_id: str, old_month: str, new_start: date, new_month: str, due: date
+) -> None:
+    await con.execute(
+        """
+        WITH moved AS (
+            UPDATE enrollments SET coverage_start = $2, binder_due_date = $3, updated_at = now()
+            WHERE enrollment_id = $1 RETURNING monthly_premium
+        ), gone AS (
+            DELETE FROM charges WHERE enrollment_id = $1 AND coverage_month = $4
+        )
+        INSERT INTO charges (enrollment_id, coverage_month, amount)
+        SELECT $1, $5, monthly_premium FROM moved ON CONFLICT DO NOTHING
+        """,
+        enrollment_id,
+        new_start,
+        due,
+        old_month,
+        new_month,
+    )
+
+
+ACCOUNTS_SQL = """
+    SELECT e.*, coalesce(c.months, '{}') AS months, coalesce(c.amounts, '{}') AS amounts,
+           coalesce(p.received, 0) AS received
+    FROM enrollments e
+    LEFT JOIN LATERAL (
+        SELECT array_agg(coverage_month ORDER BY coverage_month) AS months,
+               array_agg(amount ORDER BY coverage_month) AS amounts,
+               sum(amount) FILTER (WHERE coverage_month <= $1) AS due_total
+        FROM charges WHERE enrollment_id = e.enrollment_id
+    ) c ON true
+    LEFT JOIN LATERAL (
+        SELECT sum(amount) AS received FROM payments_received
+        WHERE enrollment_id = e.enrollment_id AND status <> 'returned'
+    ) p ON true
+"""
+
+
+def account_of(row: Any) -> Account:
+    return Account(
+        status=row["status"],
+        subsidy=row["subsidy"],
+        product=row["product"],
+        charges=[Charge(m, a) for m, a in zip(row["months"], row["amounts"], strict=True)],
+        received=Decimal(row["received"]),
+        ladder_month=row["ladder_month"],
+        notice_level=row["notice_level"],
+        second_notice_on=row["second_notice_on"],
+    )
+
+
+async def accounts_to_assess(con: asyncpg.Connection, last_month_due: str) -> list[Any]:
+    """Every delinquent enrollment, and every active one that owes money for a month already due: one query."""
+    return list(
+        await con.fetch(
+            ACCOUNTS_SQL
+            + """
+            WHERE e.status = 'delinquent'
+               OR (e.status = 'active' AND coalesce(c.due_total, 0) > coalesce(p.received, 0))
+            ORDER BY e.enrollment_id
+            FOR UPDATE OF e
+            """,
+            last_month_due,
+        )
+    )
+
+
+async def account(con: asyncpg.Connection, enrollment_id: str) -> Any:
+    return await con.fetchrow(ACCOUNTS_SQL + " WHERE e.enrollment_id = $2 FOR UPDATE OF e", "0000-00", enrollment_id)
+
+
+async def save_assessments(con: asyncpg.Connection, rows: list[tuple[str, Assessment, date | None, date]]) -> None:
+    """Status, ladder position and paid-through of many enrollments, in one batch (R2.7, R2.8)."""
+    await con.executemany(
+        """
+        UPDATE enrollments SET status = $2, ladder_month = $3, notice_level = $4,
+            notice_pay_by = $5, paid_through = coalesce($6, paid_through),
+            second_notice_on = CASE WHEN $4 < 2 THEN NULL
+                                    WHEN $4 >= 2 AND (second_notice_on IS NULL OR ladder_month IS DISTINCT FROM $3)
+                                        THEN $7 ELSE second_notice_on END,
+            updated_at = now()
+        WHERE enrollment_id = $1
+        """,
+        [
+            (
+                enrollment_id,
+                a.status,
+                month_key_of(a),
+                a.notice_level,
+                a.warning.pay_by if a.warning else None,
+                paid_through,
+                today,
+            )
+            for enrollment_id, a, paid_through, today in rows
+        ],
+    )
+
+
+def month_key_of(a: Assessment) -> str | None:
+    if a.ladder is None:
+        return None
+    d = a.ladder.first_unpaid_month
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+async def terminate(con: asyncpg.Connection, rows: list[tuple[str, date, str, date, date]]) -> None:
+    """R2.3/R2.8: coverage ends at `end_date`; months after it are no longer owed. One batch for all."""
+    await con.executemany(
+        """
+        WITH ended AS (
+            UPDATE enrollments SET status = 'terminated', end_date = $2, paid_through = $2,
+                termination_reason = $3, terminated_on = $4, reinstate_by = $5, updated_at = now()
+            WHERE enrollment_id = $1 RETURNING enrollment_id
+        )
+        DELETE FROM charges WHERE enrollment_id = $1 AND coverage_month > to_char($2::date, 'YYYY-MM')
+        """,
+        rows,
+    )
+
+
+async def mark_returned(con: asyncpg.Connection, payment_id: str, returned_on: date) -> Any:
+    """D7/R5.18: the payment no longer counts, as if it never happened; None if unknown or already returned."""
+    return await con.fetchrow(
+        """
+        UPDATE payments_received SET status = 'returned', returned_on = $2
+        WHERE payment_id = $1 AND status <> 'returned'
+        RETURNING enrollment_id, amount, binder, accepted_on
+        """,
+        payment_id,
+        returned_on,
+    )
+
+
+async def cancel_no_binder(con: asyncpg.Connection, enrollment_id: str, today: date, reason: str) -> None:
+    """R1.10/D7: never effectuated; money received stays on the ledger as a credit (D3)."""
+    await con.execute(
+        """
+        WITH uncharged AS (DELETE FROM charges WHERE enrollment_id = $1)
+        UPDATE enrollments SET status = 'cancelled', termination_reason = $3, terminated_on = $2,
+            paid_through = NULL, updated_at = now()
+        WHERE enrollment_id = $1
+        """,
+        enrollment_id,
+        today,
+        reason,
+    )
+
+
+async def save_reinstatement_request(
+    con: asyncpg.Connection | asyncpg.Pool,
+    enrollment_id: str,
+    requested_on: date,
+    requested_by: str,
+    months: tuple[str, ...],
+    monthly_premium: Decimal,
+    amount_required: Decimal,
+    pay_by: date,
+) -> None:
+    await con.execute(
+        """
+        INSERT INTO reinstatement_requests (enrollment_id, requested_on, requested_by, months, monthly_premium,
+                                            amount_required, pay_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (enrollment_id) DO UPDATE SET requested_on = EXCLUDED.requested_on,
+            requested_by = EXCLUDED.requested_by, months = EXCLUDED.months,
+            monthly_premium = EXCLUDED.monthly_premium, amount_required = EXCLUDED.amount_required,
+            pay_by = EXCLUDED.pay_by
+        WHERE reinstatement_requests.reinstated_on IS NULL
+        """,
+        enrollment_id,
+        requested_on,
+        requested_by,
+        list(months),
+        monthly_premium,
+        amount_required,
+        pay_by,
+    )
+
+
+async def open_reinstatement_request(con: asyncpg.Connection, enrollment_id: str) -> Any:
+    return await con.fetchrow(
+        "SELECT * FROM reinstatement_requests WHERE enrollment_id = $1 AND reinstated_on IS NULL", enrollment_id
+    )
+
+
+async def reinstate(
+    con: asyncpg.Connection, enrollment_id: str, months: list[str], premium: Decimal, today: date
+) -> None:
+    """R2.10: back to active with no gap: the restored months are charged and the request is closed."""
+    await con.execute(
+        """
+        WITH restored AS (
+            INSERT INTO charges (enrollment_id, coverage_month, amount)
+            SELECT $1, m, $3 FROM unnest($2::text[]) AS m ON CONFLICT DO NOTHING
+        ), closed AS (
+            UPDATE reinstatement_requests SET reinstated_on = $4 WHERE enrollment_id = $1
+        )
+        UPDATE enrollments SET status = 'active', end_date = NULL, termination_reason = NULL,
+            terminated_on = NULL, reinstate_by = NULL, ladder_month = NULL, notice_level = 0,
+            notice_pay_by = NULL, second_notice_on = NULL, updated_at = now()
+        WHERE enrollment_id = $1
+        """,
+        enrollment_id,
+        months,
+        premium,
+        today,
+    )
+
+
+async def change_premium(
+    con: asyncpg.Connection,
+    enrollment_id: str,
+    effective_month: str,
+    monthly_premium: Decimal,
+    aptc_amount: Decimal,
+    subsidy: str | None,
+    paid_through: date | None,
+) -> None:
+    """R3.3/R3.4: the new premium applies from its effective month: to bills from then on and to months
+    already charged from then on; the premium in force before is kept as the first change."""
+    await con.execute(
+        """
+        WITH base AS (
+            INSERT INTO premium_changes (enrollment_id, effective_month, monthly_premium, aptc_amount)
+            SELECT enrollment_id, to_char(coverage_start, 'YYYY-MM'), monthly_premium, aptc_amount
+            FROM enrollments WHERE enrollment_id = $1 AND to_char(coverage_start, 'YYYY-MM') < $2
+            ON CONFLICT DO NOTHING
+        ), changed AS (
+            INSERT INTO premium_changes (enrollment_id, effective_month, monthly_premium, aptc_amount)
+            VALUES ($1, $2, $3, $4)
+            ON CONFLICT (enrollment_id, effective_month) DO UPDATE
+                SET monthly_premium = EXCLUDED.monthly_premium, aptc_amount = EXCLUDED.aptc_amount
+        ), repriced AS (
+            UPDATE charges SET amount = $3 WHERE enrollment_id = $1 AND coverage_month >= $2
+        )
+        UPDATE enrollments SET monthly_premium = $3, aptc_amount = $4, subsidy = coalesce($5, subsidy),
+            paid_through = coalesce($6, paid_through), updated_at = now()
+        WHERE enrollment_id = $1
+        """,
+        enrollment_id,
+        effective_month,
+        monthly_premium,
+        aptc_amount,
+        subsidy,
+        paid_through,
+    )
+
+
+async def end_enrollment(con: asyncpg.Connection, enrollment_id: str, status: str, end_date: date | None) -> None:
+    """An upstream cancellation: nothing is owed for months after the end date."""
+    await con.execute(
+        """
+        WITH ended AS (
+            UPDATE enrollments SET status = $2, end_date = $3, termination_reason = 'cancelled_upstream',
+                updated_at = now()
+            WHERE enrollment_id = $1
+        )
+        DELETE FROM charges WHERE enrollment_id = $1
+          AND ($3::date IS NULL OR coverage_month > to_char($3::date, 'YYYY-MM'))
+        """,
+        enrollment_id,
+        status,
+        end_date,
+    )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
 
+from premiums_notifications.channels import Outbound, Send, Unavailable, Undeliverable
 from premiums_notifications.renderer import Rendered
 
 SENDER = "Health Connector <no-reply@premiums.example>"
@@ -34,3 +37,27 @@ class SmtpChannel:
 
     def connect(self) -> aiosmtplib.SMTP:
         return aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=10, start_tls=False)
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Send]:
+        smtp = self.connect()
+        try:
+            await smtp.connect()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise Unavailable(f"SMTP server unreachable: {exc}") from exc
+
+        async def send(outbound: Outbound) -> str:
+            address = outbound.member.get("email")
+            if not address:
+                raise Undeliverable("no email address on file")
+            try:
+                _, answer = await smtp.send_message(build_message(outbound.notification_id, address, outbound.rendered))
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                raise Unavailable(f"SMTP error: {exc}") from exc
+            return str(answer)
+
+        try:
+            yield send
+        finally:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await smtp.quit()

@@ -1,32 +1,59 @@
-"""notifications use cases: remember contacts, queue the notices events call for."""
+"""notifications use cases: remember what notices need, queue the notices events call for (DOMAIN §6)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
 
 import asyncpg
 from premiums_common.consumer import Incoming
 from premiums_common.outbox import Outgoing
 from premiums_contracts.events import (
-    CoverageActivated,
+    AccountDelinquent,
+    AutopayCancelled,
+    AutopayChanged,
+    AutopayDraftScheduled,
+    AutopayEnrolled,
+    AutopaySuspended,
+    BankAccountChanged,
+    CoverageReinstated,
+    CoverageTerminated,
+    EnrollmentCancelledNoBinder,
     EnrollmentSubmitted,
     InvoiceIssued,
     MemberContactChanged,
+    PaymentApplied,
+    PaymentReturned,
     PaymentSubmitted,
 )
 
 from premiums_notifications import repository as repo
-from premiums_notifications.domain import catalogue
+from premiums_notifications.domain import catalogue, reminders
 from premiums_notifications.domain.catalogue import Notice
+from premiums_notifications.domain.preferences import channels_for
 
 
-async def _queue(con: asyncpg.Connection, incoming: Incoming, notice: Notice | None) -> list[Outgoing]:
-    if notice is not None:
-        await repo.queue(con, [notice], incoming.envelope.id, incoming.envelope.correlation_id)
+async def queue(
+    con: asyncpg.Connection, notices: Sequence[Notice], triggered_by: str | None, correlation_id: str | None
+) -> None:
+    """Queue each notice on the channels its member's preferences and D14 call for, once per channel."""
+    audience = await repo.audience(con, [n.member_id for n in notices])
+    deliveries = [(n, channel) for n in notices for channel in channels_for(n.kind, *audience[n.member_id])]
+    await repo.queue(con, deliveries, triggered_by, correlation_id)
+
+
+async def _notify(con: asyncpg.Connection, incoming: Incoming, *notices: Notice) -> list[Outgoing]:
+    await queue(con, notices, incoming.envelope.id, incoming.envelope.correlation_id)
     return []
+
+
+# -- enrollment.events: contacts ------------------------------------------------------------------------
 
 
 async def enrollment_submitted(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
     e: EnrollmentSubmitted = incoming.event
     await repo.upsert_member(con, e.member_id, e.member)
+    await repo.upsert_enrollment(con, e.enrollment_id, e.member_id, e.billing_account, e.product, e.plan_name)
     return []
 
 
@@ -36,16 +63,115 @@ async def contact_changed(con: asyncpg.Connection, incoming: Incoming) -> list[O
     return []
 
 
+# -- coverage.events ------------------------------------------------------------------------------------
+
+
 async def invoice_issued(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
-    event: InvoiceIssued = incoming.event
-    return await _queue(con, incoming, catalogue.binder_invoice(event))
-
-
-async def payment_submitted(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
-    event: PaymentSubmitted = incoming.event
-    return await _queue(con, incoming, catalogue.payment_confirmation(event))
+    e: InvoiceIssued = incoming.event
+    await repo.record_bill(con, e.enrollment_id, e.coverage_month, e.member_id, e.due_date, e.total_due, e.binder)
+    return await _notify(con, incoming, catalogue.invoice_notice(e))
 
 
 async def coverage_activated(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
-    event: CoverageActivated = incoming.event
-    return await _queue(con, incoming, catalogue.coverage_activated(event))
+    return await _notify(con, incoming, catalogue.coverage_activated(incoming.event))
+
+
+async def cancelled_no_binder(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: EnrollmentCancelledNoBinder = incoming.event
+    return await _notify(con, incoming, catalogue.not_effectuated(e))
+
+
+async def payment_applied(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: PaymentApplied = incoming.event
+    await repo.record_payment_applied(con, e.payment_id, e.enrollment_id, list(e.months_paid))
+    return []
+
+
+async def account_delinquent(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: AccountDelinquent = incoming.event
+    return await _notify(con, incoming, catalogue.delinquency_warning(e))
+
+
+async def coverage_terminated(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: CoverageTerminated = incoming.event
+    return await _notify(con, incoming, catalogue.terminated(e))
+
+
+async def coverage_reinstated(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: CoverageReinstated = incoming.event
+    return await _notify(con, incoming, catalogue.reinstated(e))
+
+
+# -- payments.events ------------------------------------------------------------------------------------
+
+
+async def payment_submitted(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: PaymentSubmitted = incoming.event
+    await repo.record_payment_submitted(
+        con,
+        e.payment_id,
+        e.enrollment_id,
+        e.method,
+        e.coverage_month,
+        e.amount,
+        e.account_last4,
+        e.confirmation_number,
+    )
+    return await _notify(con, incoming, catalogue.payment_confirmation(e))
+
+
+async def payment_returned(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: PaymentReturned = incoming.event
+    member_id = e.member_id or await repo.member_of(con, e.enrollment_id)
+    payment = await repo.record_payment_returned(con, e.payment_id, e.enrollment_id)
+    bill = await repo.bill_of(con, e.enrollment_id, payment.coverage_month)
+    return await _notify(con, incoming, catalogue.payment_returned(e, member_id, payment, bill))
+
+
+async def bank_account_changed(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: BankAccountChanged = incoming.event
+    member_id = await repo.member_of(con, e.enrollment_id)
+    return await _notify(con, incoming, catalogue.bank_account_changed(e, member_id, incoming.envelope.id))
+
+
+# -- autopay.events -------------------------------------------------------------------------------------
+
+
+async def autopay_enrolled(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: AutopayEnrolled = incoming.event
+    await repo.record_autopay(con, e.enrollment_id, e.mandate_id, active=True)
+    return await _notify(con, incoming, catalogue.autopay_enrolled(e))
+
+
+async def autopay_changed(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: AutopayChanged = incoming.event
+    return await _notify(con, incoming, catalogue.autopay_changed(e, incoming.envelope.id))
+
+
+async def autopay_cancelled(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: AutopayCancelled = incoming.event
+    await repo.record_autopay(con, e.enrollment_id, e.mandate_id, active=False)
+    return await _notify(con, incoming, catalogue.autopay_cancelled(e))
+
+
+async def autopay_suspended(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: AutopaySuspended = incoming.event
+    await repo.record_autopay(con, e.enrollment_id, e.mandate_id, active=False)
+    return await _notify(con, incoming, catalogue.autopay_suspended(e, incoming.envelope.id))
+
+
+async def draft_scheduled(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+    e: AutopayDraftScheduled = incoming.event
+    member_id = await repo.member_of(con, e.enrollment_id)
+    return await _notify(con, incoming, catalogue.upcoming_draft(e, member_id))
+
+
+# -- clock.events: the daily reminder run ---------------------------------------------------------------
+
+
+async def send_reminders(con: asyncpg.Connection, today: date) -> list[Outgoing]:
+    """D13/N5, once per business date: one query finds the open bills, one statement queues the reminders."""
+    bills = await repo.open_bills_due_around(con, today)
+    notices = [catalogue.due_date_reminder(bill, days) for bill, days in reminders.bills_to_remind(today, bills)]
+    await queue(con, notices, f"reminders:{today.isoformat()}", None)
+    return []

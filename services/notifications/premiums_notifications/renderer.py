@@ -1,19 +1,25 @@
-"""Renders a notice in the member's language: a subject, a plain-text body and an HTML body."""
+"""Renders a notice in the member's language (D14): a subject, a plain-text body, an HTML body and an SMS.
+
+Each notice is one template per language (`templates/<lang>/<kind>.jinja`) that extends a layout and writes
+its paragraphs and fact tables with the macros of the output format (`f`) and the words of its language
+(`w`: months, dates, money, return reasons). The same template is compiled twice:
+by a plain-text environment (no escaping) and by an HTML one (autoescape on), so the facts are written once
+and every value in the HTML is escaped.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
-_env = Environment(
-    loader=PackageLoader("premiums_notifications", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-)
+_LOADER = PackageLoader("premiums_notifications", "templates")
+_TEXT = Environment(loader=_LOADER, autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_HTML = Environment(loader=_LOADER, autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+LANGUAGES = ("en", "es")
+SMS_TAIL = {"en": "Questions: 1-877-623-6765 (TTY 711).", "es": "Preguntas: 1-877-623-6765 (TTY 711)."}
 
 
 @dataclass(frozen=True)
@@ -21,18 +27,27 @@ class Rendered:
     subject: str
     text: str
     html: str
+    sms: str
 
 
-def _block(template: Any, name: str, facts: dict[str, Any]) -> str:
-    return "".join(template.blocks[name](template.new_context(facts))).strip()
+def _render(env: Environment, fmt: str, kind: str, language: str, facts: dict[str, Any]) -> tuple[str, str]:
+    context = {
+        **facts,
+        "f": env.get_template(f"_format.{fmt}").module,
+        "w": env.get_template(f"{language}/_words.jinja").module,
+        "language": language,
+        "layout": f"_layout.{fmt}",
+    }
+    template = env.get_template(f"{language}/{kind}.jinja")
+    subject = "".join(template.blocks["subject"](template.new_context(context))).strip()
+    return subject, template.render(context, subject=subject)
 
 
 def render(kind: str, language: str, facts: dict[str, Any]) -> Rendered:
-    language = language if language in ("en", "es") else "en"
-    template = _env.get_template(f"{language}/{kind}.txt")
-    subject = _block(template, "subject", facts)
-    footer = _env.get_template(f"footer.{language}.txt").render().strip()
-    text = f"{_block(template, 'body', facts)}\n\n{footer}\n"
-    paragraphs = "".join(f'<p style="white-space: pre-wrap">{escape(p)}</p>' for p in text.split("\n\n") if p.strip())
-    html = Markup(f'<!doctype html><html lang="{language}"><body>{paragraphs}</body></html>')
-    return Rendered(subject, text, str(html))
+    language = language if language in LANGUAGES else "en"
+    subject, text = _render(_TEXT, "txt", kind, language, facts)
+    _, html = _render(_HTML, "html", kind, language, facts)
+    text = "\n".join(line.rstrip() for line in text.strip().splitlines()) + "\n"
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return Rendered(subject, text, html, f"{subject}. {SMS_TAIL[language]}")

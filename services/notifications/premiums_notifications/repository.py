@@ -1,17 +1,29 @@
-"""SQL for notifications: contacts and the delivery log."""
+"""SQL for notifications: contacts, preferences, what we track for reminders, and the delivery log."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 import asyncpg
 from premiums_contracts.events import MemberContact
 
-from premiums_notifications.domain.catalogue import Notice
+from premiums_notifications.domain.catalogue import BillFacts, Notice, PaymentFacts
+from premiums_notifications.domain.preferences import Preferences, Reach
+from premiums_notifications.domain.reminders import OpenBill, due_dates_reminded_on
 
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
+
+
+class UnknownEnrollment(LookupError):
+    """An event names an enrollment whose EnrollmentSubmitted has not been seen yet: retried, then dead-lettered."""
+
+
+# -- contacts, enrollments, preferences ----------------------------------------------------------------
 
 
 async def upsert_member(con: Db, member_id: str, contact: MemberContact) -> None:
@@ -30,26 +42,242 @@ async def upsert_member(con: Db, member_id: str, contact: MemberContact) -> None
     )
 
 
-async def queue(con: Db, notices: list[Notice], triggered_by: str, correlation_id: str | None) -> int:
-    """Queue notices; one already queued under the same dedupe key is left alone (exactly once)."""
+async def upsert_enrollment(
+    con: Db, enrollment_id: str, member_id: str, billing_account: str, product: str, plan_name: str
+) -> None:
+    await con.execute(
+        """
+        INSERT INTO enrollments (enrollment_id, member_id, billing_account, product, plan_name)
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (enrollment_id) DO NOTHING
+        """,
+        enrollment_id,
+        member_id,
+        billing_account,
+        product,
+        plan_name,
+    )
+
+
+async def member_of(con: Db, enrollment_id: str) -> str:
+    member_id = await con.fetchval("SELECT member_id FROM enrollments WHERE enrollment_id = $1", enrollment_id)
+    if member_id is None:
+        raise UnknownEnrollment(f"enrollment {enrollment_id} is not known to notifications yet")
+    return str(member_id)
+
+
+def _preferences(row: Any) -> Preferences:
+    if row is None or row["channels"] is None:
+        return Preferences()
+    return Preferences(
+        language=row["language"],
+        channels=tuple(row["channels"]),
+        paperless=row["paperless"],
+        reminders_opt_out=row["reminders_opt_out"],
+    )
+
+
+async def preferences_of(con: Db, member_id: str) -> Preferences:
+    row = await con.fetchrow("SELECT * FROM preferences WHERE member_id = $1", member_id)
+    return _preferences(row)
+
+
+async def contact_language(con: Db, member_id: str) -> str | None:
+    value = await con.fetchval("SELECT language FROM members WHERE member_id = $1", member_id)
+    return str(value) if value else None
+
+
+async def save_preferences(con: Db, member_id: str, prefs: Preferences, updated_by: str) -> None:
+    await con.execute(
+        """
+        INSERT INTO preferences (member_id, language, channels, paperless, reminders_opt_out, updated_by)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (member_id) DO UPDATE SET language = EXCLUDED.language, channels = EXCLUDED.channels,
+            paperless = EXCLUDED.paperless, reminders_opt_out = EXCLUDED.reminders_opt_out,
+            updated_by = EXCLUDED.updated_by, updated_at = now()
+        """,
+        member_id,
+        prefs.language,
+        list(prefs.channels),
+        prefs.paperless,
+        prefs.reminders_opt_out,
+        updated_by,
+    )
+
+
+async def audience(con: Db, member_ids: Sequence[str]) -> dict[str, tuple[Preferences, Reach]]:
+    """Preferences and reach of several members in one statement."""
+    rows = await con.fetch(
+        """
+        SELECT ids.member_id, m.member_id IS NOT NULL AS known, m.email IS NOT NULL AS has_email,
+               m.phone IS NOT NULL AS has_phone, p.language, p.channels, p.paperless, p.reminders_opt_out
+        FROM unnest($1::text[]) AS ids(member_id)
+        LEFT JOIN members m ON m.member_id = ids.member_id
+        LEFT JOIN preferences p ON p.member_id = ids.member_id
+        """,
+        list(set(member_ids)),
+    )
+    return {
+        r["member_id"]: (_preferences(r), Reach(known=r["known"], email=r["has_email"], phone=r["has_phone"]))
+        for r in rows
+    }
+
+
+# -- what reminders need: bills, payments, AutoPay ------------------------------------------------------
+
+
+async def record_bill(
+    con: Db, enrollment_id: str, month: str, member_id: str, due: date, total: Decimal, binder: bool
+) -> None:
+    await con.execute(
+        """
+        INSERT INTO bills (enrollment_id, coverage_month, member_id, due_date, total_due, binder)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (enrollment_id, coverage_month) DO UPDATE SET due_date = EXCLUDED.due_date,
+            total_due = EXCLUDED.total_due, binder = EXCLUDED.binder
+        """,
+        enrollment_id,
+        month,
+        member_id,
+        due,
+        total,
+        binder,
+    )
+
+
+async def bill_of(con: Db, enrollment_id: str, month: str | None) -> BillFacts:
+    if month is None:
+        return BillFacts()
+    row = await con.fetchrow(
+        "SELECT due_date, total_due FROM bills WHERE enrollment_id = $1 AND coverage_month = $2", enrollment_id, month
+    )
+    return BillFacts(row["due_date"], row["total_due"]) if row else BillFacts()
+
+
+async def record_payment_submitted(
+    con: Db,
+    payment_id: str,
+    enrollment_id: str,
+    method: str,
+    month: str | None,
+    amount: Decimal,
+    last4: str | None,
+    confirmation: str,
+) -> None:
+    await con.execute(
+        """
+        INSERT INTO payments (payment_id, enrollment_id, method, coverage_month, amount, account_last4,
+                              confirmation_number)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (payment_id) DO UPDATE SET method = EXCLUDED.method, coverage_month = EXCLUDED.coverage_month,
+            amount = EXCLUDED.amount, account_last4 = EXCLUDED.account_last4,
+            confirmation_number = EXCLUDED.confirmation_number
+        """,
+        payment_id,
+        enrollment_id,
+        method,
+        month,
+        amount,
+        last4,
+        confirmation,
+    )
+
+
+async def record_payment_applied(con: Db, payment_id: str, enrollment_id: str, months: list[str]) -> None:
+    await con.execute(
+        """
+        INSERT INTO payments (payment_id, enrollment_id, months_paid) VALUES ($1, $2, $3)
+        ON CONFLICT (payment_id) DO UPDATE SET months_paid = EXCLUDED.months_paid
+        """,
+        payment_id,
+        enrollment_id,
+        months,
+    )
+
+
+async def record_payment_returned(con: Db, payment_id: str, enrollment_id: str) -> PaymentFacts:
+    row = await con.fetchrow(
+        """
+        INSERT INTO payments (payment_id, enrollment_id, returned) VALUES ($1, $2, true)
+        ON CONFLICT (payment_id) DO UPDATE SET returned = true
+        RETURNING method, coverage_month, account_last4, confirmation_number
+        """,
+        payment_id,
+        enrollment_id,
+    )
+    assert row is not None
+    return PaymentFacts(row["method"], row["coverage_month"], row["account_last4"], row["confirmation_number"])
+
+
+async def record_autopay(con: Db, enrollment_id: str, mandate_id: str, active: bool) -> None:
+    """The latest mandate of an enrollment decides; a late event about an older mandate changes nothing."""
+    await con.execute(
+        """
+        INSERT INTO autopay (enrollment_id, mandate_id, active) VALUES ($1, $2, $3)
+        ON CONFLICT (enrollment_id) DO UPDATE SET mandate_id = EXCLUDED.mandate_id, active = EXCLUDED.active
+        WHERE autopay.mandate_id = EXCLUDED.mandate_id OR EXCLUDED.active
+        """,
+        enrollment_id,
+        mandate_id,
+        active,
+    )
+
+
+async def open_bills_due_around(con: Db, today: date) -> list[OpenBill]:
+    """D13 in one statement: bills whose due date can get a reminder today, unpaid, not on AutoPay.
+
+    A month is paid when a payment that was not returned either covered it in full when submitted or was
+    applied to it by coverage (PaymentApplied).
+    """
+    rows = await con.fetch(
+        """
+        SELECT b.member_id, b.enrollment_id, b.coverage_month, b.due_date, b.total_due, b.binder
+        FROM bills b
+        WHERE b.due_date = ANY($1::date[])
+          AND NOT EXISTS (SELECT 1 FROM autopay a WHERE a.enrollment_id = b.enrollment_id AND a.active)
+          AND NOT EXISTS (
+              SELECT 1 FROM payments p
+              WHERE p.enrollment_id = b.enrollment_id AND NOT p.returned
+                AND (b.coverage_month = ANY(p.months_paid)
+                     OR (p.coverage_month = b.coverage_month AND p.amount >= b.total_due)))
+        ORDER BY b.due_date, b.enrollment_id
+        """,
+        due_dates_reminded_on(today),
+    )
+    return [
+        OpenBill(
+            r["member_id"], r["enrollment_id"], r["coverage_month"], r["due_date"], f"{r['total_due']:.2f}", r["binder"]
+        )
+        for r in rows
+    ]
+
+
+# -- the delivery log ---------------------------------------------------------------------------------
+
+
+async def queue(
+    con: Db, deliveries: Sequence[tuple[Notice, str]], triggered_by: str | None, correlation_id: str | None
+) -> int:
+    """Queue (notice, channel) pairs; one already queued under the same key and channel stays (exactly once)."""
     rows = [
         (
             f"ntf_{uuid.uuid4().hex}",
-            n.member_id,
-            n.kind,
-            n.dedupe_key,
-            json.dumps(n.facts),
-            triggered_by,
+            notice.member_id,
+            notice.kind,
+            notice.dedupe_key,
+            channel,
+            json.dumps(notice.facts),
+            triggered_by or notice.dedupe_key,
             correlation_id,
         )
-        for n in notices
+        for notice, channel in deliveries
     ]
     if not rows:
         return 0
     await con.executemany(
         """
-        INSERT INTO notifications (notification_id, member_id, kind, dedupe_key, facts, triggered_by, correlation_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING
+        INSERT INTO notifications (notification_id, member_id, kind, dedupe_key, channel, facts, triggered_by,
+                                   correlation_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key, channel) DO NOTHING
         """,
         rows,
     )
@@ -69,7 +297,8 @@ async def claim_due(con: asyncpg.Connection, limit: int, lease_seconds: int) -> 
         )
         UPDATE notifications n SET next_attempt_at = now() + make_interval(secs => $2), attempts = attempts + 1
         FROM due WHERE n.notification_id = due.notification_id
-        RETURNING n.*, (SELECT row_to_json(m) FROM members m WHERE m.member_id = n.member_id) AS member
+        RETURNING n.*, (SELECT row_to_json(m) FROM members m WHERE m.member_id = n.member_id) AS member,
+                  (SELECT p.language FROM preferences p WHERE p.member_id = n.member_id) AS preferred_language
         """,
             limit,
             lease_seconds,
@@ -114,8 +343,9 @@ async def of_member(con: Db, member_id: str) -> list[Any]:
     return list(
         await con.fetch(
             """
-        SELECT notification_id, kind, channel, status, language, subject, created_at, sent_at, provider_response
-        FROM notifications WHERE member_id = $1 ORDER BY created_at
+        SELECT notification_id, kind, channel, status, language, subject, created_at, sent_at, provider_response,
+               attempts, triggered_by, dedupe_key
+        FROM notifications WHERE member_id = $1 ORDER BY created_at, channel
         """,
             member_id,
         )

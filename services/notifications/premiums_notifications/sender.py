@@ -1,25 +1,29 @@
-"""Delivers queued notices: lease due rows, render, send, record the answer (and `NotificationSent`).
+"""Delivers queued notices: lease due rows, render, send on their channel, record the answer and publish
+`NotificationSent` / `NotificationFailed` in the same transaction.
 
-Delivery is at least once towards SMTP: a crash after the server accepted a message but before the
-row is marked sent re-sends it once the lease expires, with the same Message-ID.
+Delivery is at least once towards the provider: a crash after the SMTP server accepted a message but before
+the row is marked sent re-sends it once the lease expires, with the same Message-ID. An unreachable provider
+only postpones the row (exponential backoff); the row stays the one copy of the notice, so when the server
+comes back each notice goes out once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
+from collections.abc import Callable, Mapping
+from itertools import groupby
 from typing import Any
 
-import aiosmtplib
+import asyncpg
 from premiums_common.outbox import Outgoing, add, envelope_for
-from premiums_common.service import Service
 from premiums_contracts import Envelope
 from premiums_contracts.events import NotificationFailed, NotificationSent
 
 from premiums_notifications import repository as repo
-from premiums_notifications.email import SmtpChannel, build_message
+from premiums_notifications.channels import Channel, Outbound, Send, Unavailable, Undeliverable
+from premiums_notifications.domain.preferences import Preferences, language_of
 from premiums_notifications.renderer import render
 
 log = logging.getLogger(__name__)
@@ -30,14 +34,25 @@ LEASE_SECONDS = 60
 
 
 def backoff_seconds(attempts: int) -> float:
+    """2, 4, 8 ... seconds, at most 5 minutes between attempts."""
     return float(min(300, 2 ** min(attempts, 9)))
 
 
 class Sender:
-    def __init__(self, service: Service, channel: SmtpChannel, *, idle_sleep: float = 0.3) -> None:
-        self.service = service
-        self.channel = channel
+    def __init__(
+        self,
+        pool: Callable[[], asyncpg.Pool],
+        source: str,
+        channels: Mapping[str, Channel],
+        *,
+        idle_sleep: float = 0.3,
+        backoff: Callable[[int], float] = backoff_seconds,
+    ) -> None:
+        self.pool = pool
+        self.source = source
+        self.channels = channels
         self.idle_sleep = idle_sleep
+        self.backoff = backoff
 
     async def run(self) -> None:
         while True:
@@ -46,73 +61,69 @@ class Sender:
                 await asyncio.sleep(self.idle_sleep)
 
     async def deliver_due(self) -> int:
-        async with self.service.pool.acquire() as con, con.transaction():
+        async with self.pool().acquire() as con, con.transaction():
             rows = await repo.claim_due(con, BATCH, LEASE_SECONDS)
-        if not rows:
-            return 0
-        smtp = self.channel.connect()
-        try:
-            await smtp.connect()
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            for row in rows:
-                await self._retry_or_fail(row, f"SMTP server unreachable: {exc}")
-            return 0
-        try:
-            for row in rows:
-                await self._deliver(smtp, row)
-        finally:
-            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-                await smtp.quit()
-        return len(rows)
+        delivered = 0
+        for channel_name, group in groupby(sorted(rows, key=lambda r: r["channel"]), key=lambda r: r["channel"]):
+            batch = list(group)
+            channel = self.channels[channel_name]
+            try:
+                async with channel.session() as send:
+                    for row in batch:
+                        delivered += await self._deliver(send, channel_name, row)
+            except Unavailable as exc:
+                for row in batch:
+                    await self._retry_or_fail(row, channel_name, str(exc))
+        return delivered
 
-    async def _deliver(self, smtp: aiosmtplib.SMTP, row: Any) -> None:
+    async def _deliver(self, send: Send, channel: str, row: Any) -> int:
         member = json.loads(row["member"]) if row["member"] else None
         if member is None:
-            await self._retry_or_fail(row, "no contact details for this member yet")
-            return
-        if not member.get("email"):
-            await self._fail(row, "no email address on file")
-            return
-        facts = {
-            **json.loads(row["facts"]),
-            "first_name": member["first_name"],
-            "last_name": member["last_name"],
-        }
-        rendered = render(row["kind"], member["language"], facts)
+            await self._retry_or_fail(row, channel, "no contact details for this member yet")
+            return 0
+        language = language_of(Preferences(language=row["preferred_language"]), member.get("language"))
+        facts = {**json.loads(row["facts"]), "first_name": member["first_name"], "last_name": member["last_name"]}
+        rendered = render(row["kind"], language, facts)
         try:
-            _, answer = await smtp.send_message(build_message(row["notification_id"], member["email"], rendered))
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            await self._retry_or_fail(row, f"SMTP error: {exc}")
-            return
+            answer = await send(Outbound(row["notification_id"], row["member_id"], row["kind"], member, rendered))
+        except Undeliverable as exc:
+            await self._fail(row, channel, str(exc))
+            return 0
+        except Unavailable as exc:
+            await self._retry_or_fail(row, channel, str(exc))
+            return 0
         event = NotificationSent(
             notification_id=row["notification_id"],
             member_id=row["member_id"],
             kind=row["kind"],
-            channel="email",
-            language=member["language"],
+            channel=channel,
+            language=language,
             triggered_by=row["triggered_by"],
         )
-        async with self.service.pool.acquire() as con, con.transaction():
-            await repo.mark_sent(con, row["notification_id"], member["language"], rendered.subject, answer)
+        async with self.pool().acquire() as con, con.transaction():
+            await repo.mark_sent(con, row["notification_id"], language, rendered.subject, answer)
             await add(con, [self._outgoing(event, row)])
-        log.info("notice sent", extra={"notification_id": row["notification_id"], "kind": row["kind"]})
+        log.info(
+            "notice sent", extra={"notification_id": row["notification_id"], "kind": row["kind"], "channel": channel}
+        )
+        return 1
 
-    async def _retry_or_fail(self, row: Any, reason: str) -> None:
+    async def _retry_or_fail(self, row: Any, channel: str, reason: str) -> None:
         if row["attempts"] >= MAX_ATTEMPTS:
-            await self._fail(row, reason)
+            await self._fail(row, channel, reason)
         else:
-            await repo.postpone(self.service.pool, row["notification_id"], backoff_seconds(row["attempts"]), reason)
+            await repo.postpone(self.pool(), row["notification_id"], self.backoff(row["attempts"]), reason)
 
-    async def _fail(self, row: Any, reason: str) -> None:
+    async def _fail(self, row: Any, channel: str, reason: str) -> None:
         event = NotificationFailed(
             notification_id=row["notification_id"],
             member_id=row["member_id"],
             kind=row["kind"],
-            channel="email",
+            channel=channel,
             reason=reason,
             triggered_by=row["triggered_by"],
         )
-        async with self.service.pool.acquire() as con, con.transaction():
+        async with self.pool().acquire() as con, con.transaction():
             await repo.mark_failed(con, row["notification_id"], reason)
             await add(con, [self._outgoing(event, row)])
         log.warning("notice failed", extra={"notification_id": row["notification_id"], "reason": reason})
@@ -121,11 +132,11 @@ class Sender:
         if row["correlation_id"]:
             envelope = Envelope(
                 type=event.ce_type(),
-                source=self.service.source,
+                source=self.source,
                 subject=row["member_id"],
                 correlation_id=row["correlation_id"],
                 causation_id=row["triggered_by"],
             )
         else:
-            envelope = envelope_for(event, source=self.service.source, key=row["member_id"])
+            envelope = envelope_for(event, source=self.source, key=row["member_id"])
         return Outgoing(event, envelope)

@@ -4,27 +4,40 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Awaitable, Callable
+from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from premiums_common import outbox
-from premiums_common.auth import Principal, authenticate
+from premiums_common.auth import Principal, authenticate, require_staff
 from premiums_common.problems import Problem
 from pydantic import BaseModel, Field, field_validator
 
 from premiums_payments import repository as repo
+from premiums_payments.domain.amounts import InvalidAmount, parse_ceiling, valid_amount
 from premiums_payments.domain.bank_account import (
     InvalidBankAccount,
     refuse_non_bank_method,
     validate_bank_account,
 )
+from premiums_payments.domain.channels import (
+    ChannelRefused,
+    TelAuthorization,
+    check_mail_payment,
+    check_tel_authorization,
+)
+from premiums_payments.domain.guest import DOES_NOT_MATCH, LOCKED_OUT, GuestClaim
 from premiums_payments.handlers import PaymentOrder, PaymentRefused, Payments
 
 router = APIRouter(prefix="/v1", tags=["payments"])
 Caller = Annotated[Principal, Depends(authenticate)]
-MAX_AMOUNT = Decimal("10000.00")
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+MAX_AMOUNT = parse_ceiling(os.environ.get("PAYMENTS_MAX_AMOUNT"))
+ONE_ENROLLMENT = "Pay one enrollment at a time: health and dental are billed separately and must be paid separately."
 
 
 class BankAccountIn(BaseModel):
@@ -39,16 +52,51 @@ class PaymentIn(BaseModel):
     amount: Decimal
     payment_method: dict[str, Any]
 
+    @field_validator("enrollment_id", mode="before")
+    @classmethod
+    def _one_enrollment(cls, value: Any) -> Any:
+        """R1.5: one payment pays one enrollment."""
+        if isinstance(value, list | tuple):
+            raise ValueError(ONE_ENROLLMENT)
+        return value
+
     @field_validator("amount")
     @classmethod
     def _amount(cls, value: Decimal) -> Decimal:
-        if not value.is_finite() or value <= 0:
-            raise ValueError("the amount must be more than $0.00")
-        if value != value.quantize(Decimal("0.01")):
-            raise ValueError("the amount can have at most two decimals (cents)")
-        if value > MAX_AMOUNT:
-            raise ValueError(f"the amount cannot be more than ${MAX_AMOUNT:,.2f} in one payment")
-        return value.quantize(Decimal("0.01"))
+        try:
+            return valid_amount(value, MAX_AMOUNT)
+        except InvalidAmount as exc:
+            raise ValueError(str(exc)) from exc
+
+
+class GuestPaymentIn(PaymentIn):
+    """R4.2: no login; who pays is proven by data that must match our records."""
+
+    enrollment_id: str | None = Field(default=None, max_length=64)  # type: ignore[assignment]
+    billing_account: str | None = Field(default=None, max_length=16)
+    member_id: str = Field(max_length=16)
+    date_of_birth: date
+    zip: str = Field(max_length=10)
+
+
+class TelAuthorizationIn(BaseModel):
+    """R5.3: the oral authorization of a single-entry TEL debit."""
+
+    authorized_on: date
+    amount: Decimal
+    consumer_name: str = Field(max_length=140)
+    single_entry: bool
+    recording_reference: str | None = Field(default=None, max_length=120)
+    written_notice_reference: str | None = Field(default=None, max_length=120)
+
+
+class StaffPaymentIn(PaymentIn):
+    channel: Literal["phone", "mail"]
+    payment_method: dict[str, Any] | None = None  # type: ignore[assignment]
+    authorization: TelAuthorizationIn | None = None
+    method: str | None = Field(default=None, max_length=32)
+    check_number: str | None = Field(default=None, max_length=20)
+    received_on: date | None = None
 
 
 def _payments(request: Request) -> Payments:
@@ -61,13 +109,13 @@ def _refused(exc: InvalidBankAccount | PaymentRefused) -> Problem:
     return Problem(422, "Payment method not accepted", str(exc))
 
 
-async def _instrument(request: Request, caller: Principal, method: dict[str, Any], con: Any) -> dict[str, Any]:
+async def _instrument(request: Request, member_id: str, method: dict[str, Any], con: Any) -> dict[str, Any]:
     """D16: a bank account by token or by numbers; anything else is refused naming what is accepted."""
     try:
         refuse_non_bank_method(str(method.get("type", "unknown")))
         if token := method.get("instrument_token"):
             account = await repo.bank_account(con, str(token))
-            if account is None or account["member_id"] != caller.subject:
+            if account is None or account["member_id"] != member_id:
                 raise PaymentRefused(422, "That saved bank account is not one of yours; add the account again.")
             return {
                 "instrument_token": account["instrument_token"],
@@ -76,7 +124,7 @@ async def _instrument(request: Request, caller: Principal, method: dict[str, Any
             }
         account_in = BankAccountIn.model_validate({k: method.get(k, "") for k in BankAccountIn.model_fields})
         account = validate_bank_account(**account_in.model_dump())
-        return await _payments(request).vault_account(con, caller.subject, account)
+        return await _payments(request).vault_account(con, member_id, account)
     except (InvalidBankAccount, PaymentRefused) as exc:
         raise _refused(exc) from exc
 
@@ -147,14 +195,15 @@ async def preview_payment(body: PaymentIn, request: Request, caller: Caller) -> 
     }
 
 
-@router.post("/payments", status_code=201)
-async def submit_payment(
-    body: PaymentIn,
+async def _idempotent(
     request: Request,
-    caller: Caller,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+    principal: str,
+    key: str | None,
+    body: BaseModel,
+    pay: Callable[[Any], Awaitable[dict[str, Any]]],
 ) -> JSONResponse:
-    if not idempotency_key:
+    """ARCHITECTURE §3: a repeat returns the first response; a repeat with another body is refused."""
+    if not key:
         raise Problem(
             400,
             "Idempotency-Key required",
@@ -163,8 +212,8 @@ async def submit_payment(
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     service = request.app.state.service
     async with service.pool.acquire() as con, con.transaction():
-        await repo.lock_idempotency_key(con, caller.subject, idempotency_key)
-        previous = await repo.idempotent_response(con, caller.subject, idempotency_key)
+        await repo.lock_idempotency_key(con, principal, key)
+        previous = await repo.idempotent_response(con, principal, key)
         if previous is not None:
             if previous["request_hash"] != request_hash:
                 raise Problem(
@@ -173,7 +222,28 @@ async def submit_payment(
                     "This Idempotency-Key was already used for a different payment; use a new key.",
                 )
             return JSONResponse(json.loads(previous["response"]), status_code=previous["status_code"])
-        instrument = await _instrument(request, caller, body.payment_method, con)
+        response = await pay(con)
+        await repo.store_idempotent_response(
+            con, principal, key, request_hash, 201, json.dumps(response), service.clock.today()
+        )
+    return JSONResponse(response, status_code=201)
+
+
+async def _accept(request: Request, con: Any, order: PaymentOrder) -> dict[str, Any]:
+    try:
+        row, caused = await _payments(request).accept(con, order)
+    except PaymentRefused as exc:
+        raise _refused(exc) from exc
+    await outbox.add(con, caused)
+    return _payment_view(row)
+
+
+@router.post("/payments", status_code=201)
+async def submit_payment(
+    body: PaymentIn, request: Request, caller: Caller, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def pay(con: Any) -> dict[str, Any]:
+        instrument = await _instrument(request, caller.subject, body.payment_method, con)
         order = PaymentOrder(
             enrollment_id=body.enrollment_id,
             member_id=caller.subject,
@@ -182,16 +252,114 @@ async def submit_payment(
             channel="portal",
             sec_code="WEB",
         )
+        return await _accept(request, con, order)
+
+    return await _idempotent(request, caller.subject, idempotency_key, body, pay)
+
+
+@router.post("/guest/payments", status_code=201)
+async def submit_guest_payment(
+    body: GuestPaymentIn, request: Request, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """R4.2: member ID, enrollment (or billing account), date of birth and ZIP must all match our records.
+
+    After 5 mismatches in 24 hours for a member ID, guest payments for it pause; the refusal never says
+    which field did not match.
+    """
+    try:
+        refuse_non_bank_method(str(body.payment_method.get("type", "unknown")))
+    except InvalidBankAccount as exc:
+        raise _refused(exc) from exc
+    if (body.enrollment_id is None) == (body.billing_account is None):
+        raise Problem(
+            422, "The request is not valid", "Enter either your Enrollment ID or your Billing Account Number."
+        )
+    payments = _payments(request)
+    pool = request.app.state.service.pool
+    if await payments.guest_locked_out(pool, body.member_id):
+        raise Problem(429, "Guest payments paused", LOCKED_OUT)
+    claim = GuestClaim(body.member_id, body.date_of_birth, body.zip, body.enrollment_id, body.billing_account)
+    async with pool.acquire() as con:
+        matches = await payments.guest_matches(con, claim)
+        if not matches:
+            await payments.record_guest_mismatch(con, body.member_id)
+            raise Problem(422, "Payment not accepted", DOES_NOT_MATCH)
+        enrollment_id = await payments.guest_enrollment(con, claim)
+
+    async def pay(con: Any) -> dict[str, Any]:
+        if body.payment_method.get("instrument_token"):
+            raise Problem(422, "Payment method not accepted", "As a guest, enter your routing and account numbers.")
+        instrument = await _instrument(request, body.member_id, body.payment_method, con)
+        order = PaymentOrder(
+            enrollment_id=enrollment_id,
+            member_id=body.member_id,
+            amount=body.amount,
+            instrument_token=instrument["instrument_token"],
+            channel="guest",
+            sec_code="WEB",
+        )
+        return await _accept(request, con, order)
+
+    return await _idempotent(request, f"guest:{body.member_id}", idempotency_key, body, pay)
+
+
+@router.post("/staff/payments", status_code=201)
+async def submit_staff_payment(
+    body: StaffPaymentIn, request: Request, caller: Caller, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Phone payments are SEC TEL with the R5.3 authorization recorded; mail is a check or money order (D1)."""
+    require_staff(caller)
+    today = request.app.state.service.clock.today()
+    payments = _payments(request)
+    method_type = str((body.payment_method or {}).get("type", "bank_account"))
+    try:
+        refuse_non_bank_method(method_type)
+        if body.channel == "mail":
+            if body.method is not None and body.method not in ("check", "money_order"):
+                refuse_non_bank_method(body.method)
+            if body.received_on is None or body.method is None:
+                raise ChannelRefused("A mail payment needs its method (check or money_order) and its deposit date.")
+            check_mail_payment(body.method, body.check_number, body.received_on, today=today)
+        else:
+            if body.authorization is None or body.payment_method is None:
+                raise ChannelRefused("A phone payment needs the bank account and the caller's authorization (R5.3).")
+            check_tel_authorization(
+                TelAuthorization(**body.authorization.model_dump()), amount=body.amount, today=today
+            )
+    except (InvalidBankAccount, ChannelRefused) as exc:
+        raise Problem(422, "Payment not accepted", str(exc)) from exc
+
+    async def pay(con: Any) -> dict[str, Any]:
         try:
-            row, caused = await _payments(request).accept(con, order)
+            dues = await payments.quote(con, body.enrollment_id, None)
         except PaymentRefused as exc:
             raise _refused(exc) from exc
-        await outbox.add(con, caused)
-        response = _payment_view(row)
-        await repo.store_idempotent_response(
-            con, caller.subject, idempotency_key, request_hash, 201, json.dumps(response)
-        )
-    return JSONResponse(response, status_code=201)
+        if body.channel == "mail":
+            order = PaymentOrder(
+                enrollment_id=body.enrollment_id,
+                member_id=None,
+                amount=body.amount,
+                channel="mail",
+                sec_code=None,
+                method=str(body.method),
+                check_number=body.check_number,
+                received_on=body.received_on,
+            )
+        else:
+            assert body.payment_method is not None and body.authorization is not None
+            instrument = await _instrument(request, dues["member_id"], body.payment_method, con)
+            order = PaymentOrder(
+                enrollment_id=body.enrollment_id,
+                member_id=None,
+                amount=body.amount,
+                channel="phone",
+                sec_code="TEL",
+                instrument_token=instrument["instrument_token"],
+                tel_authorization=TelAuthorization(**body.authorization.model_dump()),
+            )
+        return await _accept(request, con, order)
+
+    return await _idempotent(request, f"staff:{caller.subject}", idempotency_key, body, pay)
 
 
 def _payment_view(row: Any) -> dict[str, Any]:
@@ -207,7 +375,15 @@ def _payment_view(row: Any) -> dict[str, Any]:
         "received_at": row["received_at"].isoformat(),
         "business_date": row["business_date"].isoformat(),
         "settles_on": row["settles_on"].isoformat() if row["settles_on"] else None,
+        "method": row["method"],
+        "binder": row["binder"],
+        "return_code": row.get("return_code") if isinstance(row, dict) else row["return_code"],
+        "returned_on": _iso(row.get("returned_on") if isinstance(row, dict) else row["returned_on"]),
     }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 @router.get("/payments/{payment_id}")

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from premiums_common.consumer import EventConsumer
 from premiums_common.service import Service
 from premiums_common.settings import Settings
-from premiums_contracts.events import InvoiceIssued, RequestPayment
-from premiums_contracts.topics import COVERAGE_EVENTS, PAYMENTS_COMMANDS
+from premiums_contracts.events import (
+    CoverageReinstated,
+    CoverageTerminated,
+    EnrollmentCancelledNoBinder,
+    EnrollmentSubmitted,
+    InvoiceIssued,
+    MemberContactChanged,
+    RequestPayment,
+)
+from premiums_contracts.topics import COVERAGE_EVENTS, ENROLLMENT_EVENTS, PAYMENTS_COMMANDS
 
+from premiums_payments.adapters.gateway import BankGateway
+from premiums_payments.adapters.nacha import NachaGateway
 from premiums_payments.adapters.sandbox_bank import SandboxGateway
 from premiums_payments.adapters.vault import Vault
 from premiums_payments.api import router
 from premiums_payments.handlers import Payments
 
-CONSUMED_TOPICS = [COVERAGE_EVENTS.name, PAYMENTS_COMMANDS.name]
+# enrollment.events is consumed for guest identity (R4.2): straight from the system of record.
+CONSUMED_TOPICS = [COVERAGE_EVENTS.name, PAYMENTS_COMMANDS.name, ENROLLMENT_EVENTS.name]
+
+
+def bank_gateway(vault: Vault) -> BankGateway:
+    """`PREMIUMS_BANK_GATEWAY`: `sandbox` (default) or `nacha` (files under `PREMIUMS_BANK_DIR`)."""
+    choice = os.environ.get("PREMIUMS_BANK_GATEWAY", "sandbox")
+    if choice == "nacha":
+        folder = Path(os.environ.get("PREMIUMS_BANK_DIR", ".local/bank"))
+        return NachaGateway(vault, folder / "outbound")
+    if choice != "sandbox":
+        raise ValueError(f"PREMIUMS_BANK_GATEWAY must be 'sandbox' or 'nacha', not {choice!r}")
+    return SandboxGateway()
 
 
 def build(settings: Settings | None = None) -> Service:
@@ -23,16 +48,26 @@ def build(settings: Settings | None = None) -> Service:
         title="payments",
         description="Where money enters: the member portal, guests, staff, AutoPay drafts, the bank.",
     )
-    payments = Payments(service, Vault(service.settings.data_key), SandboxGateway())
+    vault = Vault(service.settings.data_key)
+    payments = Payments(service, vault, bank_gateway(vault))
     service.app.state.payments = payments
     service.consume(
         EventConsumer(
             "payments",
             CONSUMED_TOPICS,
-            {InvoiceIssued: payments.invoice_issued, RequestPayment: payments.payment_requested},
+            {
+                InvoiceIssued: payments.invoice_issued,
+                RequestPayment: payments.payment_requested,
+                EnrollmentCancelledNoBinder: payments.enrollment_cancelled,
+                CoverageTerminated: payments.coverage_terminated,
+                CoverageReinstated: payments.coverage_reinstated,
+                EnrollmentSubmitted: payments.enrollment_submitted,
+                MemberContactChanged: payments.member_contact_changed,
+            },
         )
     )
     service.daily("settlement", payments.settle)
+    service.daily("idempotency-purge", payments.purge_idempotency_keys)
     service.include(router)
     service.finish_http()
     return service

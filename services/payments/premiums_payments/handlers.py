@@ -1,10 +1,11 @@
-"""payments use cases: vault an account, accept a payment, settle the day, learn what is due."""
+"""payments use cases: vault an account, accept a payment on any channel, settle the day, hear the bank."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,15 +13,32 @@ import asyncpg
 from premiums_common.consumer import Incoming, Rejected
 from premiums_common.outbox import Outgoing, envelope_for
 from premiums_common.service import Service
-from premiums_contracts import Envelope
-from premiums_contracts.events import InvoiceIssued, PaymentCleared, PaymentSubmitted, RequestPayment
+from premiums_common.timezone import NEW_YORK
+from premiums_contracts import Envelope, Event
+from premiums_contracts.events import (
+    BankAccountChanged,
+    CoverageReinstated,
+    CoverageTerminated,
+    EnrollmentCancelledNoBinder,
+    EnrollmentSubmitted,
+    InvoiceIssued,
+    MemberContactChanged,
+    PaymentCleared,
+    PaymentReturned,
+    PaymentSubmitted,
+    RequestPayment,
+)
 
 from premiums_payments import repository as repo
-from premiums_payments.adapters.sandbox_bank import SandboxGateway
+from premiums_payments.adapters.gateway import BankGateway
 from premiums_payments.adapters.vault import Vault, new_instrument_token
 from premiums_payments.domain.bank_account import BankAccount, InvalidBankAccount
 from premiums_payments.domain.banking_days import next_banking_day
+from premiums_payments.domain.channels import TelAuthorization, closed_enrollment_reason, mail_clears_on
 from premiums_payments.domain.confirmation import new_confirmation_number
+from premiums_payments.domain.guest import LOCKOUT_HOURS, GuestClaim, MemberRecord, identity_matches, locked_out
+from premiums_payments.domain.idempotency import purge_before
+from premiums_payments.domain.returns import retry_eligible, return_reason
 
 
 class PaymentRefused(Exception):
@@ -33,20 +51,39 @@ class PaymentRefused(Exception):
 
 @dataclass(frozen=True)
 class PaymentOrder:
+    """One payment for one enrollment (R1.5: health and dental are paid separately)."""
+
     enrollment_id: str
     member_id: str | None
     amount: Decimal
-    instrument_token: str
     channel: str
-    sec_code: str
+    sec_code: str | None
+    instrument_token: str | None = None
+    method: str = "ach_debit"
     request_id: str | None = None
+    entry_description: str = "HLTH PREM"
+    payment_type: str = "S"
+    reinitiation_of: str | None = None
+    check_number: str | None = None
+    tel_authorization: TelAuthorization | None = None
+    received_on: date | None = None
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 class Payments:
-    def __init__(self, service: Service, vault: Vault, gateway: SandboxGateway) -> None:
+    def __init__(self, service: Service, vault: Vault, gateway: BankGateway) -> None:
         self.service = service
         self.vault = vault
         self.gateway = gateway
+
+    def _outgoing(self, event: Event, key: str, correlation_id: str | None) -> Outgoing:
+        envelope = Envelope(
+            type=event.ce_type(), source=self.service.source, subject=key, correlation_id=correlation_id
+        )
+        return Outgoing(event, envelope)
 
     async def vault_account(
         self, con: asyncpg.Connection | asyncpg.Pool, member_id: str, account: BankAccount
@@ -76,21 +113,33 @@ class Payments:
         }
 
     async def quote(self, con: asyncpg.Connection | asyncpg.Pool, enrollment_id: str, member_id: str | None) -> Any:
-        """What is due on an enrollment the caller may pay (a member pays only their own)."""
+        """What is due on an enrollment the caller may pay (a member pays only their own, and only while open)."""
         dues = await repo.dues(con, enrollment_id)
         if dues is None or (member_id is not None and dues["member_id"] != member_id):
             raise PaymentRefused(404, f"We could not find enrollment {enrollment_id} on your account.")
+        closed = await repo.closure(con, enrollment_id)
+        if closed is not None:
+            raise PaymentRefused(409, closed_enrollment_reason(closed["kind"]))
         return dues
 
     async def accept(
         self, con: asyncpg.Connection, order: PaymentOrder, cause: Envelope | None = None
     ) -> tuple[dict[str, Any], list[Outgoing]]:
         dues = await self.quote(con, order.enrollment_id, order.member_id)
-        account = await repo.bank_account(con, order.instrument_token)
-        if account is None or account["member_id"] != dues["member_id"]:
-            raise PaymentRefused(422, "That saved bank account is not one of yours; add the account again.")
-        received_at = self.service.clock.now()
+        last4 = None
+        if order.method == "ach_debit":
+            account = await repo.bank_account(con, order.instrument_token or "")
+            if account is None or account["member_id"] != dues["member_id"]:
+                raise PaymentRefused(422, "That saved bank account is not one of yours; add the account again.")
+            last4 = account["account_last4"]
+        if order.received_on is not None:  # D1: mail counts as received on its deposit date
+            received_at = datetime.combine(order.received_on, time(0, 0), tzinfo=NEW_YORK)
+            settles_on = mail_clears_on(order.received_on)
+        else:
+            received_at = self.service.clock.now()
+            settles_on = next_banking_day(received_at.date())
         business_date = received_at.date()
+        authorization = order.tel_authorization
         row = {
             "payment_id": f"pay_{uuid.uuid4().hex}",
             "confirmation_number": new_confirmation_number(),
@@ -99,15 +148,23 @@ class Payments:
             "member_id": dues["member_id"],
             "amount": order.amount,
             "channel": order.channel,
-            "method": "ach_debit",
+            "method": order.method,
             "sec_code": order.sec_code,
             "instrument_token": order.instrument_token,
-            "account_last4": account["account_last4"],
+            "account_last4": last4,
             "coverage_month": dues["coverage_month"],
             "received_at": received_at,
             "business_date": business_date,
-            "settles_on": next_banking_day(business_date),
+            "settles_on": settles_on,
             "status": "accepted",
+            "binder": dues["binder"],
+            "entry_description": order.entry_description,
+            "payment_type": order.payment_type,
+            "reinitiation_of": order.reinitiation_of,
+            "check_number": order.check_number,
+            "tel_authorization": (
+                json.dumps(asdict(authorization), default=_json_default) if authorization is not None else None
+            ),
         }
         event = PaymentSubmitted(
             payment_id=row["payment_id"],
@@ -116,8 +173,8 @@ class Payments:
             member_id=row["member_id"],
             amount=row["amount"],
             channel=row["channel"],
-            method="ach_debit",
-            account_last4=row["account_last4"],
+            method=row["method"],
+            account_last4=last4,
             received_at=received_at,
             business_date=business_date,
             coverage_month=row["coverage_month"],
@@ -129,11 +186,68 @@ class Payments:
             return row, []  # the same RequestPayment again: accepted once already
         return row, [Outgoing(event, envelope)]
 
-    # -- consumers and daily work ------------------------------------------------------------------
+    async def guest_matches(self, con: asyncpg.Connection, claim: GuestClaim) -> bool:
+        person, enrollments = await repo.member_identity(con, claim.member_id)
+        record = None
+        if person is not None:
+            record = MemberRecord(
+                member_id=person["member_id"],
+                date_of_birth=person["date_of_birth"],
+                zip=person["zip"],
+                enrollments=frozenset(e["enrollment_id"] for e in enrollments),
+                billing_accounts=frozenset(e["billing_account"] for e in enrollments),
+            )
+        return identity_matches(record, claim)
+
+    async def guest_enrollment(self, con: asyncpg.Connection, claim: GuestClaim) -> str:
+        if claim.enrollment_id is not None:
+            return claim.enrollment_id
+        _, enrollments = await repo.member_identity(con, claim.member_id)
+        return str(next(e["enrollment_id"] for e in enrollments if e["billing_account"] == claim.billing_account))
+
+    async def guest_locked_out(self, con: asyncpg.Connection | asyncpg.Pool, member_id: str) -> bool:
+        since = self.service.clock.now() - timedelta(hours=LOCKOUT_HOURS)
+        return locked_out(await repo.recent_mismatches(con, member_id, since))
+
+    async def record_guest_mismatch(self, con: asyncpg.Connection | asyncpg.Pool, member_id: str) -> None:
+        await repo.record_mismatch(con, member_id, self.service.clock.now())
+
+    # -- consumers -----------------------------------------------------------------------------------
 
     async def invoice_issued(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
         invoice: InvoiceIssued = incoming.event
         await repo.upsert_dues(con, invoice)
+        return []
+
+    async def enrollment_submitted(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+        """Guest identity (R4.2) straight from the system of record, enrollment.events."""
+        event: EnrollmentSubmitted = incoming.event
+        await repo.upsert_enrollment_identity(con, event.enrollment_id, event.member_id, event.billing_account)
+        await repo.upsert_member_identity(
+            con, event.member_id, event.member.date_of_birth, event.member.zip, incoming.envelope.time
+        )
+        return []
+
+    async def member_contact_changed(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+        event: MemberContactChanged = incoming.event
+        await repo.upsert_member_identity(
+            con, event.member_id, event.member.date_of_birth, event.member.zip, incoming.envelope.time
+        )
+        return []
+
+    async def enrollment_cancelled(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+        event: EnrollmentCancelledNoBinder = incoming.event
+        await repo.close_enrollment(con, event.enrollment_id, "cancelled_no_binder", event.coverage_start)
+        return []
+
+    async def coverage_terminated(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+        event: CoverageTerminated = incoming.event
+        await repo.close_enrollment(con, event.enrollment_id, "terminated", event.end_date)
+        return []
+
+    async def coverage_reinstated(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+        event: CoverageReinstated = incoming.event
+        await repo.reopen_enrollment(con, event.enrollment_id)
         return []
 
     async def payment_requested(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
@@ -146,6 +260,9 @@ class Payments:
             channel="autopay",
             sec_code=command.sec_code,
             request_id=command.request_id,
+            entry_description=command.entry_description,
+            payment_type=command.payment_type,
+            reinitiation_of=command.reinitiation_of,
         )
         try:
             _, caused = await self.accept(con, order, cause=incoming.envelope)
@@ -153,9 +270,12 @@ class Payments:
             raise Rejected(f"RequestPayment {command.request_id} refused: {exc.detail}") from exc
         return caused
 
+    # -- daily work ----------------------------------------------------------------------------------
+
     async def settle(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:
-        """ARCHITECTURE §5: the sandbox clears every debit on the banking day after its acceptance."""
-        caused = []
+        """ARCHITECTURE §5: hand the bank yesterday's debits, hear its returns and NOCs, clear what is due."""
+        await self.gateway.send(con, business_date)
+        caused = [*await self._returns(con, business_date), *await self._notices(con, business_date)]
         for row in await repo.settle_due(con, business_date):
             event = PaymentCleared(
                 payment_id=row["payment_id"],
@@ -164,11 +284,46 @@ class Payments:
                 cleared_on=row["cleared_on"],
                 member_id=row["member_id"],
             )
-            envelope = Envelope(
-                type=event.ce_type(),
-                source=self.service.source,
-                subject=row["enrollment_id"],
-                correlation_id=row["correlation_id"],
-            )
-            caused.append(Outgoing(event, envelope))
+            caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"]))
+        await self.gateway.receive(con, business_date, next_banking_day(business_date))
         return caused
+
+    async def _returns(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:
+        """R5.9/D7/D10: a returned debit is reported once per return code, retryable only if R01/R09 and no binder."""
+        caused = []
+        for row in await repo.apply_due_returns(con, business_date):
+            event = PaymentReturned(
+                payment_id=row["payment_id"],
+                enrollment_id=row["enrollment_id"],
+                amount=row["amount"],
+                return_code=row["return_code"],
+                return_reason=return_reason(row["return_code"]),
+                returned_on=row["returned_on"],
+                retry_eligible=retry_eligible(row["return_code"], binder=row["binder"]),
+                member_id=row["member_id"],
+                binder=row["binder"],
+                channel=row["channel"],
+                instrument_token=row["instrument_token"],
+                account_last4=row["account_last4"],
+            )
+            caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"]))
+        return caused
+
+    async def _notices(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:
+        """R5.14: a Notification of Change tells autopay (and the member) that the account details changed."""
+        caused = []
+        for row in await repo.apply_due_notices(con, business_date):
+            event = BankAccountChanged(
+                instrument_token=row["instrument_token"],
+                enrollment_id=row["enrollment_id"],
+                change_code=row["change_code"],
+                account_last4=row["account_last4"],
+                account_type=row["account_type"],
+            )
+            caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"]))
+        return caused
+
+    async def purge_idempotency_keys(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:
+        """ARCHITECTURE §3: keys are kept 120 days, then forgotten in one statement."""
+        await repo.purge_idempotency_keys(con, purge_before(business_date))
+        return []

@@ -32,7 +32,7 @@ async def insert_bank_account(con: Db, row: dict[str, Any]) -> None:
 async def bank_account(con: Db, token: str) -> Any:
     return await con.fetchrow(
         """
-        SELECT instrument_token, member_id, account_last4, account_type
+        SELECT instrument_token, member_id, account_last4, account_type, holder_name
         FROM bank_accounts WHERE instrument_token = $1
         """,
         token,
@@ -69,8 +69,10 @@ async def insert_payment(con: Db, row: dict[str, Any]) -> bool:
         """
         INSERT INTO payments (payment_id, confirmation_number, request_id, enrollment_id, member_id, amount,
             channel, method, sec_code, instrument_token, account_last4, coverage_month, received_at,
-            business_date, settles_on, correlation_id, status)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'accepted')
+            business_date, settles_on, correlation_id, status, binder, entry_description, payment_type,
+            reinitiation_of, check_number, tel_authorization)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'accepted',
+                $17, $18, $19, $20, $21, $22)
         ON CONFLICT (request_id) DO NOTHING
         RETURNING true
         """,
@@ -90,6 +92,12 @@ async def insert_payment(con: Db, row: dict[str, Any]) -> bool:
         row["business_date"],
         row["settles_on"],
         row["correlation_id"],
+        row["binder"],
+        row["entry_description"],
+        row["payment_type"],
+        row["reinitiation_of"],
+        row["check_number"],
+        row["tel_authorization"],
     )
     return bool(inserted)
 
@@ -130,16 +138,209 @@ async def lock_idempotency_key(con: asyncpg.Connection, principal: str, key: str
 
 
 async def store_idempotent_response(
-    con: asyncpg.Connection, principal: str, key: str, request_hash: str, status_code: int, response: str
+    con: asyncpg.Connection,
+    principal: str,
+    key: str,
+    request_hash: str,
+    status_code: int,
+    response: str,
+    business_date: date,
 ) -> None:
     await con.execute(
         """
-        INSERT INTO idempotency_keys (principal, key, request_hash, status_code, response)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO idempotency_keys (principal, key, request_hash, status_code, response, business_date)
+        VALUES ($1, $2, $3, $4, $5, $6)
         """,
         principal,
         key,
         request_hash,
         status_code,
         response,
+        business_date,
     )
+
+
+async def purge_idempotency_keys(con: asyncpg.Connection, before: date) -> int:
+    """ARCHITECTURE §3: forget keys older than the retention, in one statement."""
+    result = await con.execute(
+        "DELETE FROM idempotency_keys WHERE coalesce(business_date, created_at::date) < $1", before
+    )
+    return int(result.split()[-1])
+
+
+# -- the bank: returns and notifications of change ---------------------------------------------------
+
+
+async def schedule_bank_reports(
+    con: asyncpg.Connection, *, cleared_on: date, report_on: date, outcomes: list[tuple[str, str, str]]
+) -> None:
+    """The sandbox's reports for every debit that cleared on `cleared_on`: (last4, kind, code) picks them."""
+    await con.execute(
+        """
+        INSERT INTO bank_reports (payment_id, kind, code, effective_on)
+        SELECT p.payment_id, t.kind, t.code, $2
+        FROM payments p
+        JOIN unnest($3::text[], $4::text[], $5::text[]) AS t(last4, kind, code) ON t.last4 = p.account_last4
+        WHERE p.cleared_on = $1 AND p.method = 'ach_debit'
+        """,
+        cleared_on,
+        report_on,
+        [o[0] for o in outcomes],
+        [o[1] for o in outcomes],
+        [o[2] for o in outcomes],
+    )
+
+
+async def add_bank_report(con: Db, payment_id: str, kind: str, code: str, effective_on: date) -> None:
+    await con.execute(
+        "INSERT INTO bank_reports (payment_id, kind, code, effective_on) VALUES ($1, $2, $3, $4)",
+        payment_id,
+        kind,
+        code,
+        effective_on,
+    )
+
+
+async def apply_due_returns(con: asyncpg.Connection, business_date: date) -> list[Any]:
+    """Returns due by `business_date`, deduplicated on (payment, return code) (DOMAIN §7.3), in one statement."""
+    return list(
+        await con.fetch(
+            """
+            WITH due AS (
+                UPDATE bank_reports SET processed_on = $1
+                WHERE processed_on IS NULL AND kind = 'return' AND effective_on <= $1
+                RETURNING payment_id, code, effective_on
+            ), fresh AS (
+                INSERT INTO payment_returns (payment_id, return_code, returned_on)
+                SELECT DISTINCT ON (payment_id, code) payment_id, code, effective_on FROM due
+                ORDER BY payment_id, code, effective_on
+                ON CONFLICT DO NOTHING
+                RETURNING payment_id, return_code, returned_on
+            )
+            UPDATE payments p SET status = 'returned', return_code = f.return_code, returned_on = f.returned_on
+            FROM fresh f WHERE p.payment_id = f.payment_id
+            RETURNING p.payment_id, p.enrollment_id, p.member_id, p.amount, p.binder, p.channel, p.instrument_token,
+                      p.account_last4, p.correlation_id, f.return_code, f.returned_on
+            """,
+            business_date,
+        )
+    )
+
+
+async def apply_due_notices(con: asyncpg.Connection, business_date: date) -> list[Any]:
+    """NOCs due by `business_date`, once per (payment, change code) (R5.14), in one statement."""
+    return list(
+        await con.fetch(
+            """
+            WITH due AS (
+                UPDATE bank_reports SET processed_on = $1
+                WHERE processed_on IS NULL AND kind = 'noc' AND effective_on <= $1
+                RETURNING payment_id, code, effective_on
+            ), fresh AS (
+                INSERT INTO bank_notices (payment_id, change_code, received_on)
+                SELECT DISTINCT ON (payment_id, code) payment_id, code, effective_on FROM due
+                ORDER BY payment_id, code, effective_on
+                ON CONFLICT DO NOTHING
+                RETURNING payment_id, change_code
+            )
+            SELECT p.payment_id, p.enrollment_id, p.correlation_id, f.change_code, b.instrument_token,
+                   b.account_last4, b.account_type
+            FROM fresh f JOIN payments p USING (payment_id) JOIN bank_accounts b USING (instrument_token)
+            """,
+            business_date,
+        )
+    )
+
+
+async def debits_to_file(con: asyncpg.Connection, business_date: date, file_name: str) -> list[Any]:
+    """Claim every ACH debit accepted before `business_date` and not in a file yet, with its vault row."""
+    return list(
+        await con.fetch(
+            """
+            WITH claimed AS (
+                UPDATE payments SET nacha_file = $2
+                WHERE method = 'ach_debit' AND nacha_file IS NULL AND business_date < $1
+                RETURNING *
+            )
+            SELECT c.payment_id, c.amount, c.sec_code, c.entry_description, c.payment_type, c.business_date,
+                   c.enrollment_id, d.billing_account, b.instrument_token, b.routing_number,
+                   b.account_ciphertext, b.key_id, b.account_type, b.holder_name
+            FROM claimed c JOIN bank_accounts b USING (instrument_token)
+            LEFT JOIN enrollment_dues d USING (enrollment_id)
+            ORDER BY c.sec_code, c.entry_description, c.received_at
+            """,
+            business_date,
+            file_name,
+        )
+    )
+
+
+# -- who a guest is, and which enrollments are closed --------------------------------------------------
+
+
+async def upsert_member_identity(con: Db, member_id: str, date_of_birth: date, zip_code: str, as_of: Any) -> None:
+    await con.execute(
+        """
+        INSERT INTO member_identity (member_id, date_of_birth, zip, as_of) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (member_id) DO UPDATE SET date_of_birth = EXCLUDED.date_of_birth, zip = EXCLUDED.zip,
+            as_of = EXCLUDED.as_of
+        WHERE member_identity.as_of <= EXCLUDED.as_of
+        """,
+        member_id,
+        date_of_birth,
+        zip_code,
+        as_of,
+    )
+
+
+async def upsert_enrollment_identity(con: Db, enrollment_id: str, member_id: str, billing_account: str) -> None:
+    await con.execute(
+        """
+        INSERT INTO enrollment_identity (enrollment_id, member_id, billing_account) VALUES ($1, $2, $3)
+        ON CONFLICT (enrollment_id) DO UPDATE SET member_id = EXCLUDED.member_id,
+            billing_account = EXCLUDED.billing_account
+        """,
+        enrollment_id,
+        member_id,
+        billing_account,
+    )
+
+
+async def member_identity(con: Db, member_id: str) -> tuple[Any, list[Any]]:
+    person = await con.fetchrow("SELECT * FROM member_identity WHERE member_id = $1", member_id)
+    enrollments = await con.fetch(
+        "SELECT enrollment_id, billing_account FROM enrollment_identity WHERE member_id = $1", member_id
+    )
+    return person, list(enrollments)
+
+
+async def recent_mismatches(con: Db, member_id: str, since: Any) -> int:
+    return int(
+        await con.fetchval(
+            "SELECT count(*) FROM guest_mismatches WHERE member_id = $1 AND attempted_at > $2", member_id, since
+        )
+    )
+
+
+async def record_mismatch(con: Db, member_id: str, at: Any) -> None:
+    await con.execute("INSERT INTO guest_mismatches (member_id, attempted_at) VALUES ($1, $2)", member_id, at)
+
+
+async def close_enrollment(con: Db, enrollment_id: str, kind: str, effective_on: date) -> None:
+    await con.execute(
+        """
+        INSERT INTO enrollment_closures (enrollment_id, kind, effective_on) VALUES ($1, $2, $3)
+        ON CONFLICT (enrollment_id) DO UPDATE SET kind = EXCLUDED.kind, effective_on = EXCLUDED.effective_on
+        """,
+        enrollment_id,
+        kind,
+        effective_on,
+    )
+
+
+async def reopen_enrollment(con: Db, enrollment_id: str) -> None:
+    await con.execute("DELETE FROM enrollment_closures WHERE enrollment_id = $1", enrollment_id)
+
+
+async def closure(con: Db, enrollment_id: str) -> Any:
+    return await con.fetchrow("SELECT kind FROM enrollment_closures WHERE enrollment_id = $1", enrollment_id)

@@ -29,3 +29,14 @@ def binder_cleared(binder_amount: Decimal, due_date: date, payments: list[Binder
     """The binder activates coverage once the on-time money that pays it has cleared the bank (R5.17)."""
     cleared = [p for p in payments if p.cleared]
     return binder_paid_on_time(binder_amount, due_date, cleared)
+
+
+def binder_return_cancels(status: str, binder_due: date, today: date, still_paid_on_time: bool) -> bool:
+    """D7/R5.18: a returned binder cancels the enrollment (never effectuated), even after activation,
+    unless other money still pays the first month on time, or the member can still pay before the
+    binder due date (R5.11: a binder is never retried; the member pays again)."""
+    if still_paid_on_time:
+        return False
+    if status == "pending_binder":
+        return today > binder_due
+    return status in ("active", "delinquent")

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+
+from premiums_payments import repository as repo
 
 RETURN_CODES = {
     "0001": "R01",
@@ -37,9 +42,19 @@ def outcome_for(account_last4: str) -> SandboxOutcome:
 
 
 class SandboxGateway:
-    """Validates accounts instantly (R5.4, R5.16) and settles every debit the next banking day."""
+    """Validates accounts instantly (R5.4, R5.16), settles every debit the next banking day, and returns
+    (R5.9) or corrects (R5.14) the debits the table names one banking day after they cleared."""
 
     name = "sandbox"
 
     def validate_account(self, routing_number: str, account_last4: str) -> bool:
         return outcome_for(account_last4).validates
+
+    async def send(self, con: asyncpg.Connection, business_date: date) -> None:
+        return None
+
+    async def receive(self, con: asyncpg.Connection, business_date: date, report_on: date) -> None:
+        """Every debit that cleared today and whose account is in the table gets its report, in one statement."""
+        table = [(last4, "return", code) for last4, code in RETURN_CODES.items()]
+        table.append((NOC_C01, "noc", "C01"))
+        await repo.schedule_bank_reports(con, cleared_on=business_date, report_on=report_on, outcomes=table)
