@@ -15,7 +15,7 @@ from pathlib import Path
 
 import asyncpg
 from premiums_cli.stack import project_root
-from premiums_cli.stack.topics import create_topics
+from premiums_common.topics import create_topics
 
 DATABASES = ("payments", "coverage", "autopay", "notifications")
 

@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 
-from premiums_cli import clock, demo, dlq, idle, token
+from premiums_cli import clock, demo, dlq, idle, manifests, token
 from premiums_cli.stack import command as stack_command
 from premiums_cli.stack import local_environment
 
@@ -29,6 +29,7 @@ def parser() -> argparse.ArgumentParser:
     token.register(commands)
     demo.register(commands)
     dlq.register(commands)
+    manifests.register(commands)
     return root
 
 

@@ -49,4 +49,9 @@ if ! ls deploy/kafka/target/libs/kafka_2.13-*.jar >/dev/null 2>&1; then
   say "fetching Apache Kafka's jars from Maven Central (once, about 20 s)"
   mvn -B -q -f deploy/kafka/pom.xml package
 fi
+if ! command -v kustomize >/dev/null && [ ! -x "$(go env GOPATH 2>/dev/null)/bin/kustomize" ]; then
+  command -v go >/dev/null || die "Go is required to install kustomize (the Kubernetes manifests are rendered in the tests)."
+  say "installing kustomize from the Go module proxy (once, about 2 minutes)"
+  GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@v5.6.0
+fi
 say "ready"

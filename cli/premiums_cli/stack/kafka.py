@@ -12,13 +12,14 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+from premiums_common.topics import TopicsError, create_topics
+
 from premiums_cli.stack import processes
 from premiums_cli.stack.blocking import run_blocking
 from premiums_cli.stack.component import Component
 from premiums_cli.stack.environment import kafka_address
 from premiums_cli.stack.errors import StackError
 from premiums_cli.stack.progress import say
-from premiums_cli.stack.topics import create_topics
 
 MIN_JAVA = 17
 JVM_HEAP = ["-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-Djava.awt.headless=true"]
@@ -184,6 +185,8 @@ class Kafka(Component):
                 say(self.name, f"created {created} topics")
         except TimeoutError as exc:
             raise StackError("kafka: topics did not appear in the metadata within 90 s") from exc
+        except TopicsError as exc:
+            raise StackError(f"kafka: {exc}") from exc
 
     def describe(self) -> str:
         return f"bootstrap {self.bootstrap}"

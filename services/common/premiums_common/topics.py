@@ -7,9 +7,11 @@ import asyncio
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from premiums_contracts.topics import all_topics_with_dead_letters
 
-from premiums_cli.stack.errors import StackError
-
 TOPIC_ALREADY_EXISTS = 36
+
+
+class TopicsError(RuntimeError):
+    """The broker refused to create a topic."""
 
 
 async def create_topics(bootstrap: str) -> int:
@@ -36,7 +38,7 @@ async def create_topics(bootstrap: str) -> int:
                 if error[1] not in (0, TOPIC_ALREADY_EXISTS)
             ]
             if failures:
-                raise StackError("kafka: creating topics failed: " + "; ".join(failures))
+                raise TopicsError("kafka: creating topics failed: " + "; ".join(failures))
         while True:
             described = await admin.describe_topics(list(wanted))
             partitions = {entry["topic"]: len(entry["partitions"]) for entry in described if entry["error_code"] == 0}
