@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 
-from premiums_cli import clock, demo, dlq, idle, manifests, token
+from premiums_cli import clock, demo, dlq, idle, manifests, member, token, topics
 from premiums_cli.stack import command as stack_command
 from premiums_cli.stack import local_environment
 
@@ -30,6 +30,8 @@ def parser() -> argparse.ArgumentParser:
     demo.register(commands)
     dlq.register(commands)
     manifests.register(commands)
+    member.register(commands)
+    topics.register(commands)
     return root
 
 

@@ -91,7 +91,12 @@ class TelAuthorizationIn(BaseModel):
 
 
 class StaffPaymentIn(PaymentIn):
+    """Mail may name its enrollment by Enrollment ID, Billing Account Number or Member ID (R4.8)."""
+
     channel: Literal["phone", "mail"]
+    enrollment_id: str | None = Field(default=None, max_length=64)  # type: ignore[assignment]
+    billing_account: str | None = Field(default=None, max_length=16)
+    member_id: str | None = Field(default=None, max_length=16)
     payment_method: dict[str, Any] | None = None  # type: ignore[assignment]
     authorization: TelAuthorizationIn | None = None
     method: str | None = Field(default=None, max_length=32)
@@ -321,6 +326,8 @@ async def submit_staff_payment(
                 raise ChannelRefused("A mail payment needs its method (check or money_order) and its deposit date.")
             check_mail_payment(body.method, body.check_number, body.received_on, today=today)
         else:
+            if body.enrollment_id is None:
+                raise ChannelRefused("A phone payment needs the Enrollment ID it pays.")
             if body.authorization is None or body.payment_method is None:
                 raise ChannelRefused("A phone payment needs the bank account and the caller's authorization (R5.3).")
             check_tel_authorization(
@@ -330,36 +337,83 @@ async def submit_staff_payment(
         raise Problem(422, "Payment not accepted", str(exc)) from exc
 
     async def pay(con: Any) -> dict[str, Any]:
+        if body.channel == "mail":
+            return await _mail(con)
+        assert body.enrollment_id is not None and body.payment_method is not None and body.authorization
         try:
             dues = await payments.quote(con, body.enrollment_id, None)
         except PaymentRefused as exc:
             raise _refused(exc) from exc
-        if body.channel == "mail":
-            order = PaymentOrder(
-                enrollment_id=body.enrollment_id,
-                member_id=None,
+        instrument = await _instrument(request, dues["member_id"], body.payment_method, con)
+        order = PaymentOrder(
+            enrollment_id=body.enrollment_id,
+            member_id=None,
+            amount=body.amount,
+            channel="phone",
+            sec_code="TEL",
+            instrument_token=instrument["instrument_token"],
+            tel_authorization=TelAuthorization(**body.authorization.model_dump()),
+        )
+        return await _accept(request, con, order)
+
+    async def _mail(con: Any) -> dict[str, Any]:
+        """D1, R4.8: money in hand is never refused; what matches no single open enrollment waits unapplied."""
+        assert body.method is not None and body.received_on is not None
+        match = await payments.match_mail(con, body.enrollment_id, body.billing_account, body.member_id)
+        if match.enrollment_id is None:
+            row, caused = await payments.hold_unapplied(
+                con,
                 amount=body.amount,
-                channel="mail",
-                sec_code=None,
-                method=str(body.method),
+                method=body.method,
                 check_number=body.check_number,
                 received_on=body.received_on,
-            )
-        else:
-            assert body.payment_method is not None and body.authorization is not None
-            instrument = await _instrument(request, dues["member_id"], body.payment_method, con)
-            order = PaymentOrder(
+                reason=str(match.reason),
                 enrollment_id=body.enrollment_id,
-                member_id=None,
-                amount=body.amount,
-                channel="phone",
-                sec_code="TEL",
-                instrument_token=instrument["instrument_token"],
-                tel_authorization=TelAuthorization(**body.authorization.model_dump()),
             )
+            await outbox.add(con, caused)
+            return _payment_view(row)
+        order = PaymentOrder(
+            enrollment_id=match.enrollment_id,
+            member_id=None,
+            amount=body.amount,
+            channel="mail",
+            sec_code=None,
+            method=body.method,
+            check_number=body.check_number,
+            received_on=body.received_on,
+        )
         return await _accept(request, con, order)
 
     return await _idempotent(request, f"staff:{caller.subject}", idempotency_key, body, pay)
+
+
+class ApplyIn(BaseModel):
+    enrollment_id: str = Field(max_length=64)
+
+
+@router.get("/staff/unapplied")
+async def list_unapplied(request: Request, caller: Caller) -> list[dict[str, Any]]:
+    """R4.8: the suspense queue, oldest first."""
+    require_staff(caller)
+    return [_payment_view(r) for r in await repo.unapplied_payments(request.app.state.service.pool)]
+
+
+@router.post("/staff/unapplied/{payment_id}/apply", status_code=201)
+async def apply_unapplied(
+    payment_id: str, body: ApplyIn, request: Request, caller: Caller, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """R4.8: apply a suspended payment to one open enrollment; who applied it and when are kept."""
+    require_staff(caller)
+
+    async def apply(con: Any) -> dict[str, Any]:
+        try:
+            row, caused = await _payments(request).apply_unapplied(con, payment_id, body.enrollment_id, caller.subject)
+        except PaymentRefused as exc:
+            raise _refused(exc) from exc
+        await outbox.add(con, caused)
+        return _payment_view(row)
+
+    return await _idempotent(request, f"staff:{caller.subject}", idempotency_key, body, apply)
 
 
 def _payment_view(row: Any) -> dict[str, Any]:
@@ -377,8 +431,9 @@ def _payment_view(row: Any) -> dict[str, Any]:
         "settles_on": row["settles_on"].isoformat() if row["settles_on"] else None,
         "method": row["method"],
         "binder": row["binder"],
-        "return_code": row.get("return_code") if isinstance(row, dict) else row["return_code"],
-        "returned_on": _iso(row.get("returned_on") if isinstance(row, dict) else row["returned_on"]),
+        "return_code": row.get("return_code"),
+        "returned_on": _iso(row.get("returned_on")),
+        "unapplied_reason": row.get("unapplied_reason"),
     }
 
 

@@ -26,6 +26,7 @@ from premiums_contracts.events import (
     PaymentCleared,
     PaymentReturned,
     PaymentSubmitted,
+    PaymentUnapplied,
     RequestPayment,
 )
 
@@ -39,6 +40,7 @@ from premiums_payments.domain.confirmation import new_confirmation_number
 from premiums_payments.domain.guest import LOCKOUT_HOURS, GuestClaim, MemberRecord, identity_matches, locked_out
 from premiums_payments.domain.idempotency import purge_before
 from premiums_payments.domain.returns import retry_eligible, return_reason
+from premiums_payments.domain.unapplied import MailMatch, match_mail_payment
 
 
 class PaymentRefused(Exception):
@@ -158,6 +160,7 @@ class Payments:
             "settles_on": settles_on,
             "status": "accepted",
             "binder": dues["binder"],
+            "unapplied_reason": None,
             "entry_description": order.entry_description,
             "payment_type": order.payment_type,
             "reinitiation_of": order.reinitiation_of,
@@ -185,6 +188,99 @@ class Payments:
         if not await repo.insert_payment(con, row):
             return row, []  # the same RequestPayment again: accepted once already
         return row, [Outgoing(event, envelope)]
+
+    async def match_mail(
+        self,
+        con: asyncpg.Connection,
+        enrollment_id: str | None,
+        billing_account: str | None,
+        member_id: str | None,
+    ) -> MailMatch:
+        """R4.8: which open enrollment a mailed payment pays, by the identifiers written on it."""
+
+        async def found(**identifier: str | None) -> list[str] | None:
+            if next(iter(identifier.values())) is None:
+                return None
+            return await repo.open_enrollments(con, **identifier)
+
+        return match_mail_payment(
+            by_enrollment=await found(enrollment_id=enrollment_id),
+            by_billing_account=await found(billing_account=billing_account),
+            by_member=await found(member_id=member_id),
+        )
+
+    async def hold_unapplied(
+        self,
+        con: asyncpg.Connection,
+        *,
+        amount: Decimal,
+        method: str,
+        check_number: str | None,
+        received_on: date,
+        reason: str,
+        enrollment_id: str | None,
+    ) -> tuple[dict[str, Any], list[Outgoing]]:
+        """R4.8: money in hand that matches no single open enrollment waits in suspense for staff."""
+        received_at = datetime.combine(received_on, time(0, 0), tzinfo=NEW_YORK)
+        row: dict[str, Any] = {
+            "payment_id": f"pay_{uuid.uuid4().hex}",
+            "confirmation_number": new_confirmation_number(),
+            "request_id": None,
+            "enrollment_id": None,
+            "member_id": None,
+            "amount": amount,
+            "channel": "mail",
+            "method": method,
+            "sec_code": None,
+            "instrument_token": None,
+            "account_last4": None,
+            "coverage_month": None,
+            "received_at": received_at,
+            "business_date": received_on,
+            "settles_on": mail_clears_on(received_on),
+            "status": "unapplied",
+            "binder": False,
+            "entry_description": "HLTH PREM",
+            "payment_type": "S",
+            "reinitiation_of": None,
+            "check_number": check_number,
+            "tel_authorization": None,
+            "unapplied_reason": reason,
+        }
+        event = PaymentUnapplied(
+            payment_id=row["payment_id"],
+            amount=amount,
+            reason=reason,
+            received_on=received_on,
+            enrollment_id=enrollment_id,
+        )
+        envelope = envelope_for(event, source=self.service.source, key=enrollment_id or row["payment_id"])
+        row["correlation_id"] = envelope.correlation_id
+        await repo.insert_payment(con, row)
+        return row, [Outgoing(event, envelope)]
+
+    async def apply_unapplied(
+        self, con: asyncpg.Connection, payment_id: str, enrollment_id: str, staff_id: str
+    ) -> tuple[Any, list[Outgoing]]:
+        """R4.8: staff move a suspended payment onto one open enrollment; it is then submitted as received."""
+        dues = await self.quote(con, enrollment_id, None)
+        row = await repo.apply_unapplied(con, payment_id, dues, staff_id, self.service.clock.now())
+        if row is None:
+            raise PaymentRefused(404, "There is no unapplied payment with that id (it may be applied already).")
+        event = PaymentSubmitted(
+            payment_id=row["payment_id"],
+            confirmation_number=row["confirmation_number"],
+            enrollment_id=enrollment_id,
+            member_id=row["member_id"],
+            amount=row["amount"],
+            channel="mail",
+            method=row["method"],
+            account_last4=None,
+            received_at=row["received_at"],
+            business_date=row["business_date"],
+            coverage_month=row["coverage_month"],
+        )
+        return row, [self._outgoing(event, enrollment_id, row["correlation_id"])]
 
     async def guest_matches(self, con: asyncpg.Connection, claim: GuestClaim) -> bool:
         person, enrollments = await repo.member_identity(con, claim.member_id)

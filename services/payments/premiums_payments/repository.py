@@ -70,9 +70,9 @@ async def insert_payment(con: Db, row: dict[str, Any]) -> bool:
         INSERT INTO payments (payment_id, confirmation_number, request_id, enrollment_id, member_id, amount,
             channel, method, sec_code, instrument_token, account_last4, coverage_month, received_at,
             business_date, settles_on, correlation_id, status, binder, entry_description, payment_type,
-            reinitiation_of, check_number, tel_authorization)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'accepted',
-                $17, $18, $19, $20, $21, $22)
+            reinitiation_of, check_number, tel_authorization, unapplied_reason)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $23,
+                $17, $18, $19, $20, $21, $22, $24)
         ON CONFLICT (request_id) DO NOTHING
         RETURNING true
         """,
@@ -98,6 +98,8 @@ async def insert_payment(con: Db, row: dict[str, Any]) -> bool:
         row["reinitiation_of"],
         row["check_number"],
         row["tel_authorization"],
+        row["status"],
+        row.get("unapplied_reason"),
     )
     return bool(inserted)
 
@@ -344,3 +346,48 @@ async def reopen_enrollment(con: Db, enrollment_id: str) -> None:
 
 async def closure(con: Db, enrollment_id: str) -> Any:
     return await con.fetchrow("SELECT kind FROM enrollment_closures WHERE enrollment_id = $1", enrollment_id)
+
+
+# -- unapplied cash (R4.8) ---------------------------------------------------------------------------
+
+
+async def open_enrollments(
+    con: Db, *, enrollment_id: str | None = None, billing_account: str | None = None, member_id: str | None = None
+) -> list[str]:
+    """Billed enrollments coverage has not closed, found by exactly one of the identifiers."""
+    rows = await con.fetch(
+        """
+        SELECT d.enrollment_id FROM enrollment_dues d
+        LEFT JOIN enrollment_closures c USING (enrollment_id)
+        WHERE c.enrollment_id IS NULL
+          AND (d.enrollment_id = $1 OR d.billing_account = $2 OR d.member_id = $3)
+        ORDER BY d.enrollment_id
+        """,
+        enrollment_id,
+        billing_account,
+        member_id,
+    )
+    return [r["enrollment_id"] for r in rows]
+
+
+async def unapplied_payments(con: Db) -> list[Any]:
+    return list(await con.fetch("SELECT * FROM payments WHERE status = 'unapplied' ORDER BY received_at"))
+
+
+async def apply_unapplied(con: Db, payment_id: str, dues: Any, staff_id: str, at: Any) -> Any:
+    """Move a suspended payment onto an enrollment, with who did it and when (the audit trail of R4.8)."""
+    return await con.fetchrow(
+        """
+        UPDATE payments SET status = 'accepted', enrollment_id = $2, member_id = $3, coverage_month = $4,
+            binder = $5, applied_by = $6, applied_at = $7
+        WHERE payment_id = $1 AND status = 'unapplied'
+        RETURNING *
+        """,
+        payment_id,
+        dues["enrollment_id"],
+        dues["member_id"],
+        dues["coverage_month"],
+        dues["binder"],
+        staff_id,
+        at,
+    )

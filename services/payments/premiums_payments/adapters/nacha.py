@@ -1,0 +1,241 @@
+"""NACHA files (DOMAIN §5.7, ARCHITECTURE §5): a pure builder of 94-character records, and the gateway that
+writes one file a business day to the outbound folder.
+
+Full account numbers exist only while a file is built: they are decrypted from the vault into the entry
+records and nowhere else (no event, log line or error carries them).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import groupby
+from pathlib import Path
+
+import asyncpg
+
+from premiums_payments import repository as repo
+from premiums_payments.adapters.vault import Vault
+from premiums_payments.domain.banking_days import next_banking_day
+
+RECORD_LENGTH = 94
+BLOCKING_FACTOR = 10
+DEBITS_ONLY = "225"
+TRANSACTION_CODES = {"checking": "27", "savings": "37"}  # R5.9: debits
+
+
+@dataclass(frozen=True)
+class Originator:
+    """Who sends the file; `PREMIUMS_ODFI_ROUTING` and friends override the sandbox defaults."""
+
+    odfi_routing: str = "011000015"
+    destination_name: str = "FEDERAL RESERVE BANK"
+    company_name: str = "MA HEALTH CONNECTR"
+    company_id: str = "1046000000"
+
+    @classmethod
+    def from_env(cls) -> Originator:
+        env = os.environ
+        return cls(
+            odfi_routing=env.get("PREMIUMS_ODFI_ROUTING", cls.odfi_routing),
+            company_id=env.get("PREMIUMS_ACH_COMPANY_ID", cls.company_id),
+        )
+
+
+@dataclass(frozen=True)
+class Debit:
+    routing_number: str
+    account_number: str
+    account_type: str
+    amount: Decimal
+    individual_id: str
+    individual_name: str
+    sec_code: str
+    entry_description: str = "HLTH PREM"
+    payment_type: str = "S"
+
+
+@dataclass(frozen=True)
+class NachaFile:
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def alpha(value: str, width: int) -> str:
+    """Alphanumeric fields: upper case, left-justified, space-filled, cut to width."""
+    return value.upper()[:width].ljust(width)
+
+
+def numeric(value: int, width: int) -> str:
+    """Numeric fields: right-justified, zero-filled; low-order digits kept (the entry hash rule)."""
+    return str(value).rjust(width, "0")[-width:]
+
+
+def cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def file_header(origin: Originator, created: datetime, modifier: str = "A") -> str:
+    return (
+        "1"
+        + "01"
+        + " "
+        + origin.odfi_routing
+        + " "
+        + origin.company_id[-9:].rjust(9, "0")
+        + created.strftime("%y%m%d")
+        + created.strftime("%H%M")
+        + modifier
+        + "094"
+        + "10"
+        + "1"
+        + alpha(origin.destination_name, 23)
+        + alpha(origin.company_name, 23)
+        + alpha("", 8)
+    )
+
+
+def batch_header(origin: Originator, sec_code: str, description: str, effective: date, number: int) -> str:
+    return (
+        "5"
+        + DEBITS_ONLY
+        + alpha(origin.company_name, 16)
+        + alpha("", 20)
+        + alpha(origin.company_id, 10)
+        + sec_code
+        + alpha(description, 10)
+        + alpha("", 6)
+        + effective.strftime("%y%m%d")
+        + "   "
+        + "1"
+        + origin.odfi_routing[:8]
+        + numeric(number, 7)
+    )
+
+
+def entry_detail(origin: Originator, debit: Debit, sequence: int) -> str:
+    type_code = "  " if debit.sec_code == "PPD" else alpha(debit.payment_type, 2)  # R5.1: WEB/TEL S or R
+    return (
+        "6"
+        + TRANSACTION_CODES[debit.account_type]
+        + debit.routing_number[:8]
+        + debit.routing_number[8]
+        + alpha(debit.account_number, 17)
+        + numeric(cents(debit.amount), 10)
+        + alpha(debit.individual_id, 15)
+        + alpha(debit.individual_name, 22)
+        + type_code
+        + "0"
+        + trace_number(origin, sequence)
+    )
+
+
+def trace_number(origin: Originator, sequence: int) -> str:
+    return origin.odfi_routing[:8] + numeric(sequence, 7)
+
+
+def entry_hash(debits: Iterable[Debit]) -> int:
+    """The sum of the 8-digit RDFI routing numbers (low-order 10 digits are written)."""
+    return sum(int(d.routing_number[:8]) for d in debits)
+
+
+def batch_control(origin: Originator, debits: Sequence[Debit], number: int) -> str:
+    return (
+        "8"
+        + DEBITS_ONLY
+        + numeric(len(debits), 6)
+        + numeric(entry_hash(debits), 10)
+        + numeric(sum(cents(d.amount) for d in debits), 12)
+        + numeric(0, 12)
+        + alpha(origin.company_id, 10)
+        + alpha("", 19)
+        + alpha("", 6)
+        + origin.odfi_routing[:8]
+        + numeric(number, 7)
+    )
+
+
+def file_control(batches: int, lines_before: int, debits: Sequence[Debit]) -> str:
+    blocks = math.ceil((lines_before + 1) / BLOCKING_FACTOR)
+    return (
+        "9"
+        + numeric(batches, 6)
+        + numeric(blocks, 6)
+        + numeric(len(debits), 8)
+        + numeric(entry_hash(debits), 10)
+        + numeric(sum(cents(d.amount) for d in debits), 12)
+        + numeric(0, 12)
+        + alpha("", 39)
+    )
+
+
+def build_file(origin: Originator, debits: Sequence[Debit], created: datetime, effective: date) -> NachaFile:
+    """One batch per (SEC code, entry description): WEB/PPD/TEL and `RETRY PYMT` reinitiations (R5.10)."""
+    lines = [file_header(origin, created)]
+    ordered = sorted(debits, key=lambda d: (d.sec_code, d.entry_description))
+    sequence = 0
+    batches = 0
+    for (sec_code, description), group in groupby(ordered, key=lambda d: (d.sec_code, d.entry_description)):
+        batch = list(group)
+        batches += 1
+        lines.append(batch_header(origin, sec_code, description, effective, batches))
+        for debit in batch:
+            sequence += 1
+            lines.append(entry_detail(origin, debit, sequence))
+        lines.append(batch_control(origin, batch, batches))
+    lines.append(file_control(batches, len(lines), debits))
+    padding = (-len(lines)) % BLOCKING_FACTOR
+    lines.extend(["9" * RECORD_LENGTH] * padding)
+    assert all(len(line) == RECORD_LENGTH for line in lines), "every NACHA record is 94 characters"
+    return NachaFile(lines)
+
+
+class NachaGateway:
+    """Writes each business day's accepted debits as one NACHA file when the business date advances."""
+
+    name = "nacha"
+
+    def __init__(self, vault: Vault, outbound: Path, origin: Originator | None = None) -> None:
+        self.vault = vault
+        self.outbound = outbound
+        self.origin = origin or Originator.from_env()
+
+    def validate_account(self, routing_number: str, account_last4: str) -> bool:
+        return True  # R5.16: a production deployment plugs an account-validation service in here
+
+    async def send(self, con: asyncpg.Connection, business_date: date) -> None:
+        name = f"premiums-{business_date:%Y%m%d}-{uuid.uuid4().hex[:8]}.ach"
+        rows = await repo.debits_to_file(con, business_date, name)
+        if not rows:
+            return
+        debits = [
+            Debit(
+                routing_number=r["routing_number"],
+                account_number=self.vault.decrypt(r["key_id"], r["account_ciphertext"], token=r["instrument_token"]),
+                account_type=r["account_type"],
+                amount=r["amount"],
+                individual_id=r["billing_account"] or r["enrollment_id"],
+                individual_name=r["holder_name"],
+                sec_code=r["sec_code"] or "WEB",
+                entry_description=r["entry_description"],
+                payment_type=r["payment_type"],
+            )
+            for r in rows
+        ]
+        created = datetime.combine(business_date, datetime.min.time())
+        built = build_file(self.origin, debits, created, next_banking_day(business_date))
+        self.outbound.mkdir(parents=True, exist_ok=True)
+        partial = self.outbound / (name + ".part")
+        partial.write_text(built.text)
+        partial.rename(self.outbound / name)
+
+    async def receive(self, con: asyncpg.Connection, business_date: date, report_on: date) -> None:
+        return None  # inbound return/NOC files (addenda 99/98) are not read yet
