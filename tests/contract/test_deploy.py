@@ -6,6 +6,8 @@ proxy) and validated offline against the Kubernetes API schemas shipped in `kube
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -112,3 +114,18 @@ def test_the_compose_file_is_valid_for_docker_compose() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("valid: 8 services")
+
+
+def test_the_grafana_dashboard_only_charts_metrics_the_services_export() -> None:
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "premiums-dashboard.json").read_text())
+    exported = set()
+    for source in (ROOT / "services").rglob("*.py"):
+        exported |= set(re.findall(r'(?:Counter|Gauge|Histogram)\(\s*"(premiums_[a-z_]+)"', source.read_text()))
+    charted = {
+        re.sub(r"_(bucket|count|sum|total)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"premiums_[a-z_]+", target["expr"])
+    }
+    exported_bases = {re.sub(r"_total$", "", name) for name in exported}
+    assert charted <= exported_bases, charted - exported_bases

@@ -31,7 +31,7 @@ from premiums_contracts import Envelope, EnvelopeError, Event, event_class
 from pydantic import ValidationError
 
 from premiums_common import inbox, outbox, parking
-from premiums_common.metrics import DEAD_LETTERS, EVENTS_HANDLED
+from premiums_common.metrics import BATCH_SECONDS, BATCH_SIZE, DEAD_LETTERS, EVENTS_HANDLED
 from premiums_common.outbox import Outgoing
 from premiums_common.tracing import context_from, tracer
 
@@ -142,6 +142,11 @@ class EventConsumer:
             await self.process(records)
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
+        BATCH_SIZE.labels(self.name).observe(len(records))
+        with BATCH_SECONDS.labels(self.name).time():
+            await self._process(records)
+
+    async def _process(self, records: Sequence[ConsumerRecord]) -> None:
         assert self._pool is not None
         held = await parking.parked(self._pool, self.name)
         ready: list[Incoming] = []

@@ -53,6 +53,7 @@ class Service:
         self.daily_jobs: list[tuple[str, DailyJob]] = []
         self.background: list[BackgroundTask] = []
         self.routers: list[APIRouter] = []
+        self.scrape_hooks: list[Callable[[asyncpg.Pool], Awaitable[None]]] = []
         self.ready = False
         self._pool: asyncpg.Pool | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -199,6 +200,8 @@ class Service:
                 count, age = await backlog(self._pool)
                 OUTBOX_BACKLOG.set(count)
                 OUTBOX_AGE.set(age)
+                for hook in self.scrape_hooks:
+                    await hook(self._pool)
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         return app

@@ -25,6 +25,7 @@ from premiums_payments.adapters.sandbox_bank import SandboxGateway
 from premiums_payments.adapters.vault import Vault
 from premiums_payments.api import router
 from premiums_payments.handlers import Payments
+from premiums_payments.monitoring import return_rate_gauges
 
 # enrollment.events is consumed for guest identity (R4.2): straight from the system of record.
 CONSUMED_TOPICS = [COVERAGE_EVENTS.name, PAYMENTS_COMMANDS.name, ENROLLMENT_EVENTS.name]
@@ -68,6 +69,7 @@ def build(settings: Settings | None = None) -> Service:
     )
     service.daily("settlement", payments.settle)
     service.daily("idempotency-purge", payments.purge_idempotency_keys)
+    service.scrape_hooks.append(return_rate_gauges(service.clock))
     service.include(router)
     service.finish_http()
     return service

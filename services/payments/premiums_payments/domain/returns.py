@@ -29,3 +29,20 @@ def return_reason(code: str) -> str:
 def retry_eligible(code: str, *, binder: bool) -> bool:
     """D10/R5.10/R5.11: only R01 and R09 may be retried, and a binder never is."""
     return code in RETRYABLE and not binder
+
+
+UNAUTHORIZED = frozenset({"R05", "R07", "R10", "R11", "R29", "R51"})
+ADMINISTRATIVE = frozenset({"R02", "R03", "R04"})
+RATE_THRESHOLDS = {"unauthorized": 0.005, "administrative": 0.03, "overall": 0.15}
+"""R5.12: Nacha return-rate thresholds over the prior 60 days of debits."""
+
+
+def return_rates(debits: int, returned_codes: list[str]) -> dict[str, float]:
+    """R5.12: unauthorized, administrative and overall return rates as fractions of debit volume."""
+    if debits == 0:
+        return dict.fromkeys(RATE_THRESHOLDS, 0.0)
+    return {
+        "unauthorized": sum(code in UNAUTHORIZED for code in returned_codes) / debits,
+        "administrative": sum(code in ADMINISTRATIVE for code in returned_codes) / debits,
+        "overall": len(returned_codes) / debits,
+    }
