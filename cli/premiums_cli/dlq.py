@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,19 +61,48 @@ async def replay(dlq_records: list[ConsumerRecord]) -> int:
     return len(dlq_records)
 
 
+def _when(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def select(records: list[ConsumerRecord], args: argparse.Namespace) -> list[ConsumerRecord]:
+    """The records an operator named: by key, by partition and offset, by time window, or all."""
+    chosen = records
+    if getattr(args, "key", None):
+        chosen = [r for r in chosen if r.key and r.key.decode() == args.key]
+    if getattr(args, "offset", None) is not None:
+        chosen = [r for r in chosen if r.offset == args.offset and r.partition == args.partition]
+    if getattr(args, "since", None):
+        chosen = [r for r in chosen if r.timestamp >= _when(args.since).timestamp() * 1000]
+    if getattr(args, "until", None):
+        chosen = [r for r in chosen if r.timestamp < _when(args.until).timestamp() * 1000]
+    return chosen
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("dlq", help="list or replay dead-lettered records")
+    parser = subparsers.add_parser("dlq", help="list, show or replay dead-lettered records")
     commands = parser.add_subparsers(dest="dlq_command", required=True)
     list_ = commands.add_parser("list", help="every dead-lettered record with its reason")
     list_.add_argument("--topic", help="source topic, e.g. payments.events")
     list_.add_argument("--json", action="store_true")
     list_.set_defaults(func=_list)
-    replay_ = commands.add_parser("replay", help="send dead-lettered records back to their topic")
+    show = commands.add_parser("show", help="one record: every header and the body")
+    show.add_argument("--topic", required=True, help="source topic, e.g. payments.events")
+    show.add_argument("--partition", type=int, required=True)
+    show.add_argument("--offset", type=int, required=True, help="its offset in the .dlq topic")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=_show)
+    replay_ = commands.add_parser("replay", help="send dead-lettered records back to their topic, in order")
     replay_.add_argument("--topic", required=True, help="source topic, e.g. payments.events")
     which = replay_.add_mutually_exclusive_group(required=True)
-    which.add_argument("--key", help="every record with this key")
-    which.add_argument("--offset", type=int, help="one record, by its offset in the .dlq topic")
+    which.add_argument("--key", help="every record with this key (what a parked key needs)")
+    which.add_argument("--offset", type=int, help="one record, by its offset in the .dlq topic (with --partition)")
+    which.add_argument("--since", help="every record dead-lettered at or after this time (ISO 8601)")
     which.add_argument("--all", action="store_true")
+    replay_.add_argument("--partition", type=int, default=0, help="with --offset")
+    replay_.add_argument("--until", help="with --since: before this time (ISO 8601)")
+    replay_.add_argument("--json", action="store_true")
     replay_.set_defaults(func=_replay)
 
 
@@ -80,9 +110,10 @@ def _list(args: argparse.Namespace) -> int:
     rows = [describe(r) for r in asyncio.run(dead_letters(args.topic))]
     if args.json:
         print(json.dumps(rows, indent=2))
-    elif not rows:
+        return 0
+    if not rows:
         print("no dead-lettered records")
-    for row in rows if not args.json else []:
+    for row in rows:
         print(
             f"{row['dlq_topic']}@{row['partition']}:{row['offset']}  key={row['key']}  {row['ce_type']}  "
             f"{row['consumer']}: {row['reason']}"
@@ -90,12 +121,27 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show(args: argparse.Namespace) -> int:
+    found = select(asyncio.run(dead_letters(args.topic)), args)
+    if not found:
+        print(f"no record at {args.topic}.dlq@{args.partition}:{args.offset}", file=sys.stderr)
+        return 1
+    record = found[0]
+    view = {**describe(record), "headers": _headers(record), "body": (record.value or b"").decode("utf-8", "replace")}
+    if args.json:
+        print(json.dumps(view, indent=2))
+    else:
+        for name, value in view["headers"].items():
+            print(f"{name}: {value}")
+        print(f"\n{view['body']}")
+    return 0
+
+
 def _replay(args: argparse.Namespace) -> int:
-    records = asyncio.run(dead_letters(args.topic))
-    if args.key:
-        records = [r for r in records if r.key and r.key.decode() == args.key]
-    elif args.offset is not None:
-        records = [r for r in records if r.offset == args.offset]
+    records = select(asyncio.run(dead_letters(args.topic)), args)
     count = asyncio.run(replay(records))
-    print(f"replayed {count} record(s) to {args.topic}")
+    if args.json:
+        print(json.dumps({"replayed": [describe(r) for r in records]}, indent=2))
+    else:
+        print(f"replayed {count} record(s) to {args.topic}")
     return 0 if count else 1

@@ -632,3 +632,40 @@ async def _true(value: bool) -> bool:
 async def _holder_other_than(pool: asyncpg.Pool, pid: int) -> int | None:
     holder = await relay_lock_holder(pool)
     return holder if holder not in (None, pid) else None
+
+
+async def test_a_blocking_stream_waits_for_a_fix_instead_of_dead_lettering(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, admin: AIOKafkaAdminClient, topic: ItTopic
+) -> None:
+    """The business clock: a failing day is never skipped; once fixed, it and the days after it run in order."""
+    name = consumer_name("blocking")
+    broken = True
+
+    async def on_cleared(con: asyncpg.Connection, incoming: Incoming) -> None:
+        if broken and incoming.event.payment_id == "D-1":
+            raise RuntimeError("a bug in today's job")
+        await record_effect(con, name, incoming)
+
+    partition = -1
+    for payment_id in ("D-1", "D-2"):
+        event = cleared(payment_id=payment_id, enrollment_id="clock")
+        partition = await publish(
+            producer,
+            topic.name,
+            key="clock",
+            value=event.model_dump_json().encode(),
+            headers=envelope_of(event, "clock").to_headers(),
+            partition=partition if partition >= 0 else None,
+        )
+    consumer = EventConsumer(
+        name, [topic.name], {PaymentCleared: on_cleared}, retries=2, backoff=0.01, block_on_failure=True
+    )
+    async with running(consumer, pool, producer):
+        await stays(lambda: _equals(0, 0), duration=1.5, what="time passes while the day fails")
+        assert await effects(pool, name) == 0, "nothing ran ahead of the failing day"
+        assert await committed_total(admin, name, topic.name) == 0
+        broken = False
+        await eventually(lambda: _equals_async(effects(pool, name), 2), timeout=20, what="both days ran")
+    rows = await pool.fetch("SELECT payment_id FROM it_effects WHERE consumer = $1 ORDER BY at", name)
+    assert [r["payment_id"] for r in rows] == ["D-1", "D-2"]
+    assert await read_topic(topic.dlq, expected=0, settle=0.5) == []

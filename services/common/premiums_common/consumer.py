@@ -38,6 +38,7 @@ from premiums_common.tracing import context_from, tracer
 log = logging.getLogger(__name__)
 
 MAX_RECORD_BYTES = 1_000_000
+BLOCKED_PAUSE = 5.0
 HELD_REASON = "held: an earlier record with this key is in the dead-letter topic; replay them in order"
 
 
@@ -111,6 +112,7 @@ class EventConsumer:
         retries: int = 3,
         backoff: float = 0.2,
         max_records: int = 500,
+        block_on_failure: bool = False,
     ) -> None:
         self.name = name
         self.topics = tuple(topics)
@@ -118,6 +120,7 @@ class EventConsumer:
         self.retries = retries
         self.backoff = backoff
         self.max_records = max_records
+        self.block_on_failure = block_on_failure
         self._pool: asyncpg.Pool | None = None
         self._producer: AIOKafkaProducer | None = None
         self._source = ""
@@ -148,7 +151,7 @@ class EventConsumer:
 
     async def _process(self, records: Sequence[ConsumerRecord]) -> None:
         assert self._pool is not None
-        held = await parking.parked(self._pool, self.name)
+        held = set() if self.block_on_failure else await parking.parked(self._pool, self.name)
         ready: list[Incoming] = []
         for item in map(decode, records):
             if isinstance(item, Poison):
@@ -186,6 +189,16 @@ class EventConsumer:
                 return
             except Exception as exc:
                 if attempt == self.retries:
+                    if self.block_on_failure:
+                        # A stream where order is everything (the business clock): never skip a record. The
+                        # batch is re-delivered after a pause until the cause is fixed, then goes on by itself.
+                        log.error(
+                            "record failed; the stream waits for a fix",
+                            exc_info=True,
+                            extra={"consumer": self.name, "offset": event.offset},
+                        )
+                        await asyncio.sleep(BLOCKED_PAUSE)
+                        raise
                     await self._dead_letter_and_hold(event.record, f"failed {attempt} times: {exc!r}", held, exc)
                     return
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
@@ -197,6 +210,8 @@ class EventConsumer:
         assert self._pool is not None
         key = (record.topic, _key_of(record))
         await self.dead_letter(record, reason, exc)
+        if self.block_on_failure:
+            return  # only undecodable records reach here; the stream itself never parks
         # A replay that fails again takes back its own place in the queue; anything else adds one.
         await parking.hold(self._pool, self.name, *key, count=0 if _is_replay(record) and key in held else 1)
         held.add(key)

@@ -154,7 +154,11 @@ class Service:
                     caused.extend(await run(con, event.business_date))
             return caused
 
-        return EventConsumer(f"{self.name}.clock", [CLOCK_EVENTS.name], {BusinessDateAdvanced: on_date})
+        # Daily work must run day after day in order: a failing day blocks the clock for this service (and
+        # says so in the logs) instead of being dead-lettered while later days run ahead of it.
+        return EventConsumer(
+            f"{self.name}.clock", [CLOCK_EVENTS.name], {BusinessDateAdvanced: on_date}, block_on_failure=True
+        )
 
     # -- HTTP --------------------------------------------------------------------------------------
 
