@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 
-from premiums_cli import clock, demo, dlq, idle, manifests, member, token, topics
+from premiums_cli import audit, clock, demo, dlq, idle, manifests, member, token, topics
 from premiums_cli.stack import command as stack_command
 from premiums_cli.stack import local_environment
 
@@ -32,6 +32,7 @@ def parser() -> argparse.ArgumentParser:
     manifests.register(commands)
     member.register(commands)
     topics.register(commands)
+    audit.register(commands)
     return root
 
 

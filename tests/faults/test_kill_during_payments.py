@@ -135,3 +135,6 @@ async def test_kill_9_of_coverage_and_notifications_while_members_pay_loses_and_
 
     counts = await eventually(confirmations_delivered, timeout=120, interval=1.0, what="every confirmation")
     assert set(counts.values()) == {1}, counts
+    # And the auditor, reading every database and topic, finds no breach anywhere.
+    premiums("wait-idle")
+    premiums("audit")
