@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 
-from premiums_cli import audit, clock, demo, dlq, idle, manifests, member, token, topics
+from premiums_cli import audit, clock, demo, dlq, docs, idle, manifests, member, token, topics
 from premiums_cli.stack import command as stack_command
 from premiums_cli.stack import local_environment
 
@@ -33,6 +33,7 @@ def parser() -> argparse.ArgumentParser:
     member.register(commands)
     topics.register(commands)
     audit.register(commands)
+    docs.register(commands)
     return root
 
 
