@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from premiums_payments.domain.banking_days import federal_reserve_holidays, is_banking_day, next_banking_day
+from premiums_common.banking_days import federal_reserve_holidays, is_banking_day, next_banking_day
 
 FED_2026 = {
     date(2026, 1, 1),  # New Year's Day, Thursday

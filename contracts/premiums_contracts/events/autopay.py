@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
+
+from pydantic import AwareDatetime
 
 from premiums_contracts.events.base import CoverageMonth, Event, Money
 
@@ -12,11 +15,17 @@ class _AutopayEvent(Event):
 
 
 class AutopayEnrolled(_AutopayEvent):
+    """N10: what the copy of the authorization tells the member (Reg E 1005.10(b))."""
+
     mandate_id: str
     enrollment_id: str
     member_id: str
     account_last4: str
     draft_day: int
+    account_type: Literal["checking", "savings"] | None = None
+    sec_code: Literal["WEB", "PPD"] | None = None
+    authorization_text_version: str | None = None
+    authorized_at: AwareDatetime | None = None
 
 
 class AutopayChanged(_AutopayEvent):
@@ -25,6 +34,7 @@ class AutopayChanged(_AutopayEvent):
     member_id: str
     account_last4: str
     reason: str
+    account_type: Literal["checking", "savings"] | None = None
 
 
 class AutopayCancelled(_AutopayEvent):

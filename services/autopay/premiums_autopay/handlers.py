@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from premiums_common.clock import BusinessClock
@@ -42,6 +42,7 @@ from premiums_autopay.domain.drafts import (
     draft_amount,
     draft_date,
     draft_date_after_notice,
+    first_draft_date,
 )
 from premiums_autopay.domain.mandates import Channel, initial_status, sec_code_for
 from premiums_autopay.domain.returns import (
@@ -93,7 +94,8 @@ class Autopay:
         previous = mandate["last_draft_amount"]
         changed = amount_changed(amount, previous)
         on = draft_date_after_notice(planned, self.clock.today(), changed)
-        await repo.record_invoice(con, e, on)
+        if not await repo.record_invoice(con, e, on):
+            return []  # the same month billed again: announced once already
         notice = AutopayDraftScheduled(
             mandate_id=mandate["mandate_id"],
             enrollment_id=e.enrollment_id,
@@ -157,8 +159,11 @@ class Autopay:
         if mandate["status"] not in repo.LIVE or mandate["instrument_token"] != draft["instrument_token"]:
             return []  # the member already replaced the account this draft used
         reason = f"{e.return_code}: {plain_reason(e.return_code)}"
-        common = {"mandate_id": mandate["mandate_id"], "enrollment_id": e.enrollment_id}
-        common["member_id"] = mandate["member_id"]
+        common = {
+            "mandate_id": mandate["mandate_id"],
+            "enrollment_id": e.enrollment_id,
+            "member_id": mandate["member_id"],
+        }
         if action is ReturnAction.SUSPEND:
             await repo.end_mandate(con, mandate["mandate_id"], "suspended", reason)
             event: Event = AutopaySuspended(**common, return_code=e.return_code, reason=reason)
@@ -210,6 +215,7 @@ class Autopay:
                     member_id=m["member_id"],
                     account_last4=m["account_last4"],
                     reason=reason,
+                    account_type=_account_type(m["account_type"]),
                 ),
                 m["enrollment_id"],
                 incoming.envelope,
@@ -243,6 +249,8 @@ class Autopay:
             "payment_type": payment_type,
             "status": status,
         }
+        authorized_at = self.clock.now()
+        account_type = _account_type(req.account_type)
         existing = await repo.live_mandate(con, req.enrollment_id, lock=True)
         outgoing: list[Outgoing] = []
         if existing is None:
@@ -255,6 +263,10 @@ class Autopay:
                 member_id=req.member_id,
                 account_last4=req.account_last4,
                 draft_day=self.draft_day,
+                account_type=account_type,
+                sec_code=sec_code,
+                authorization_text_version=req.authorization_text_version,
+                authorized_at=authorized_at,
             )
         else:
             mandate_id = existing["mandate_id"]
@@ -265,11 +277,12 @@ class Autopay:
                 member_id=req.member_id,
                 account_last4=req.account_last4,
                 reason="you changed the bank account AutoPay uses; it applies from the next draft",
+                account_type=account_type,
             )
         outgoing.append(self._out(event, req.enrollment_id))
         authorization = {
             "authorization_text_version": req.authorization_text_version,
-            "authorized_at": self.clock.now(),
+            "authorized_at": authorized_at,
             "authorized_by": req.authorized_by,
             "channel": req.channel,
             "sec_code": sec_code,
@@ -319,7 +332,9 @@ class Autopay:
             )
             await repo.remember_announced_amount(con, mandate_id, amount)
         else:
-            on = max(billing["draft_on"] or today, today)
+            on = first_draft_date(billing["draft_on"], today)
+            if on > billing["due_date"]:
+                return []  # too late to draft this bill before it is due: the member pays it once by hand
         notice = AutopayDraftScheduled(
             mandate_id=mandate_id,
             enrollment_id=req.enrollment_id,
@@ -341,6 +356,14 @@ class Autopay:
             reason=reason,
         )
         return [self._out(event, mandate["enrollment_id"])]
+
+
+def _account_type(value: str | None) -> Literal["checking", "savings"] | None:
+    if value == "checking":
+        return "checking"
+    if value == "savings":
+        return "savings"
+    return None
 
 
 def _draft_id() -> str:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+from premiums_common.banking_days import next_banking_day
 from premiums_common.consumer import Incoming, Rejected
 from premiums_common.outbox import Outgoing, envelope_for
 from premiums_common.service import Service
@@ -34,7 +35,6 @@ from premiums_payments import repository as repo
 from premiums_payments.adapters.gateway import BankGateway
 from premiums_payments.adapters.vault import Vault, new_instrument_token
 from premiums_payments.domain.bank_account import BankAccount, InvalidBankAccount
-from premiums_payments.domain.banking_days import next_banking_day
 from premiums_payments.domain.channels import TelAuthorization, closed_enrollment_reason, mail_clears_on
 from premiums_payments.domain.confirmation import new_confirmation_number
 from premiums_payments.domain.guest import LOCKOUT_HOURS, GuestClaim, MemberRecord, identity_matches, locked_out

@@ -18,10 +18,10 @@ from itertools import groupby
 from pathlib import Path
 
 import asyncpg
+from premiums_common.banking_days import next_banking_day
 
 from premiums_payments import repository as repo
 from premiums_payments.adapters.vault import Vault
-from premiums_payments.domain.banking_days import next_banking_day
 
 RECORD_LENGTH = 94
 BLOCKING_FACTOR = 10

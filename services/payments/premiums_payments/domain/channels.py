@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from premiums_payments.domain.banking_days import next_banking_day
+from premiums_common.banking_days import next_banking_day
 
 CUSTOMER_SERVICE_PHONE = "1-877-623-6765"
 MAIL_METHODS = ("check", "money_order")

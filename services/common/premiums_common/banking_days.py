@@ -42,3 +42,11 @@ def next_banking_day(day: date) -> date:
     while not is_banking_day(candidate):
         candidate += timedelta(days=1)
     return candidate
+
+
+def add_banking_days(day: date, days: int) -> date:
+    """`days` banking days after `day` (weekends and Federal Reserve holidays skipped); 0 is `day` itself."""
+    current = day
+    for _ in range(days):
+        current = next_banking_day(current)
+    return current

@@ -1,0 +1,331 @@
+"""autopay's SQL: billing state learned from events, mandates and their authorizations, drafts."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+import asyncpg
+from premiums_contracts.events import InvoiceIssued
+
+Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
+LIVE = ("pending_validation", "active", "suspended")
+COVERAGE_ENDED = ("terminated", "cancelled")
+
+# -- billing state -----------------------------------------------------------------------------------
+
+
+async def record_invoice(con: Db, e: InvoiceIssued, draft_on: date) -> bool:
+    """The newest bill replaces the previous one; False when it is not newer (a re-issued month is ignored)."""
+    recorded = await con.fetchval(
+        """
+        INSERT INTO billing_state (enrollment_id, member_id, coverage_month, due_date, total_due, binder, draft_on)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (enrollment_id) DO UPDATE SET coverage_month = EXCLUDED.coverage_month,
+            due_date = EXCLUDED.due_date, total_due = EXCLUDED.total_due, binder = EXCLUDED.binder,
+            draft_on = EXCLUDED.draft_on, paid = 0, updated_at = now()
+        WHERE billing_state.coverage_month < EXCLUDED.coverage_month
+        RETURNING true
+        """,
+        e.enrollment_id,
+        e.member_id,
+        e.coverage_month,
+        e.due_date,
+        e.total_due,
+        e.binder,
+        draft_on,
+    )
+    return bool(recorded)
+
+
+async def billing(con: Db, enrollment_id: str) -> Any:
+    return await con.fetchrow("SELECT * FROM billing_state WHERE enrollment_id = $1", enrollment_id)
+
+
+async def add_paid(con: Db, enrollment_id: str, amount: Decimal) -> None:
+    await con.execute(
+        "UPDATE billing_state SET paid = greatest(paid + $2, 0), updated_at = now() WHERE enrollment_id = $1",
+        enrollment_id,
+        amount,
+    )
+
+
+async def set_coverage_status(con: Db, enrollment_id: str, status: str) -> None:
+    await con.execute(
+        "UPDATE billing_state SET status = $2, updated_at = now() WHERE enrollment_id = $1", enrollment_id, status
+    )
+
+
+async def set_delinquency_deadline(con: Db, enrollment_id: str, pay_by: date) -> None:
+    await con.execute(
+        "UPDATE billing_state SET delinquent_pay_by = $2, updated_at = now() WHERE enrollment_id = $1",
+        enrollment_id,
+        pay_by,
+    )
+
+
+# -- mandates ----------------------------------------------------------------------------------------
+
+
+async def live_mandate(con: asyncpg.Connection, enrollment_id: str, *, lock: bool = False) -> Any:
+    return await con.fetchrow(
+        f"SELECT * FROM mandates WHERE enrollment_id = $1 AND status = ANY($2::text[]){' FOR UPDATE' if lock else ''}",
+        enrollment_id,
+        list(LIVE),
+    )
+
+
+async def mandate(con: Db, mandate_id: str, *, lock: bool = False) -> Any:
+    return await con.fetchrow(
+        f"SELECT * FROM mandates WHERE mandate_id = $1{' FOR UPDATE' if lock else ''}", mandate_id
+    )
+
+
+async def mandates_of(con: Db, enrollment_id: str) -> list[Any]:
+    return list(
+        await con.fetch("SELECT * FROM mandates WHERE enrollment_id = $1 ORDER BY created_at DESC", enrollment_id)
+    )
+
+
+async def insert_mandate(con: asyncpg.Connection, row: dict[str, Any]) -> None:
+    await con.execute(
+        """
+        INSERT INTO mandates (mandate_id, enrollment_id, member_id, instrument_token, account_last4, account_type,
+                              channel, sec_code, payment_type, status, draft_day)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        """,
+        row["mandate_id"],
+        row["enrollment_id"],
+        row["member_id"],
+        row["instrument_token"],
+        row["account_last4"],
+        row["account_type"],
+        row["channel"],
+        row["sec_code"],
+        row["payment_type"],
+        row["status"],
+        row["draft_day"],
+    )
+
+
+async def change_instrument(con: asyncpg.Connection, mandate_id: str, row: dict[str, Any]) -> None:
+    """A new account or channel for a live mandate; it applies to the next draft (a sent one is not recalled)."""
+    await con.execute(
+        """
+        UPDATE mandates SET instrument_token = $2, account_last4 = $3, account_type = $4, channel = $5,
+            sec_code = $6, payment_type = $7, status = $8, status_reason = NULL, flag = NULL, updated_at = now()
+        WHERE mandate_id = $1
+        """,
+        mandate_id,
+        row["instrument_token"],
+        row["account_last4"],
+        row["account_type"],
+        row["channel"],
+        row["sec_code"],
+        row["payment_type"],
+        row["status"],
+    )
+
+
+async def record_authorization(con: asyncpg.Connection, mandate_id: str, auth: dict[str, Any]) -> None:
+    await con.execute(
+        """
+        INSERT INTO mandate_authorizations (mandate_id, authorization_text_version, authorized_at, authorized_by,
+            channel, sec_code, instrument_token, account_last4, ip_address, user_agent)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        """,
+        mandate_id,
+        auth["authorization_text_version"],
+        auth["authorized_at"],
+        auth["authorized_by"],
+        auth["channel"],
+        auth["sec_code"],
+        auth["instrument_token"],
+        auth["account_last4"],
+        auth["ip_address"],
+        auth["user_agent"],
+    )
+
+
+async def latest_authorization(con: Db, mandate_id: str) -> Any:
+    return await con.fetchrow(
+        "SELECT * FROM mandate_authorizations WHERE mandate_id = $1 ORDER BY id DESC LIMIT 1", mandate_id
+    )
+
+
+async def end_mandate(con: asyncpg.Connection, mandate_id: str, status: str, reason: str) -> None:
+    """Suspend, revoke or cancel a mandate; whatever it had scheduled (binder draft, retry) is cancelled."""
+    await con.execute(
+        "UPDATE mandates SET status = $2, status_reason = $3, updated_at = now() WHERE mandate_id = $1",
+        mandate_id,
+        status,
+        reason,
+    )
+    await con.execute(
+        "UPDATE drafts SET status = 'cancelled' WHERE mandate_id = $1 AND status = 'scheduled'", mandate_id
+    )
+
+
+async def flag_mandate(con: asyncpg.Connection, mandate_id: str, flag: str) -> None:
+    await con.execute("UPDATE mandates SET flag = $2, updated_at = now() WHERE mandate_id = $1", mandate_id, flag)
+
+
+async def apply_notification_of_change(
+    con: asyncpg.Connection, instrument_token: str, last4: str, account_type: str | None
+) -> list[Any]:
+    """R5.14: the bank corrected a vaulted account; every live mandate on that token takes the new details."""
+    return list(
+        await con.fetch(
+            """
+        UPDATE mandates SET account_last4 = $2, account_type = coalesce($3, account_type), updated_at = now()
+        WHERE instrument_token = $1 AND status = ANY($4::text[])
+        RETURNING *
+        """,
+            instrument_token,
+            last4,
+            account_type,
+            list(LIVE),
+        )
+    )
+
+
+async def remember_announced_amount(con: asyncpg.Connection, mandate_id: str, amount: Decimal) -> None:
+    await con.execute(
+        "UPDATE mandates SET last_draft_amount = $2, updated_at = now() WHERE mandate_id = $1", mandate_id, amount
+    )
+
+
+# -- drafts ------------------------------------------------------------------------------------------
+
+
+async def claim_monthly_drafts(con: asyncpg.Connection, today: date) -> list[Any]:
+    """D9/R4.4: one draft per active mandate whose bill reaches its draft day, for what is still owed.
+
+    One statement for every due mandate. `FOR UPDATE SKIP LOCKED` lets replicas share the work, and the
+    unique (mandate, coverage month, attempt) constraint makes a replayed day or a restart draft nothing twice.
+    The amount is R4.4's `draft_amount`: what is due less what was paid, never more than billed.
+    """
+    return list(
+        await con.fetch(
+            """
+        WITH due AS (
+            SELECT m.mandate_id, m.enrollment_id, m.instrument_token, m.sec_code, m.payment_type, b.coverage_month,
+                   least(b.total_due, b.total_due - b.paid) AS amount
+            FROM mandates m JOIN billing_state b ON b.enrollment_id = m.enrollment_id
+            WHERE m.status = 'active' AND NOT b.binder AND b.status <> ALL($2::text[])
+              AND b.draft_on <= $1 AND b.due_date >= $1 AND b.total_due - b.paid > 0
+              AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.mandate_id = m.mandate_id
+                              AND d.coverage_month = b.coverage_month AND d.attempt = 0)
+            FOR UPDATE OF m SKIP LOCKED
+        ), drafted AS (
+            INSERT INTO drafts (draft_id, mandate_id, enrollment_id, coverage_month, attempt, kind, amount, draft_on,
+                                instrument_token, sec_code, payment_type, status)
+            SELECT 'drf_' || replace(gen_random_uuid()::text, '-', ''), mandate_id, enrollment_id, coverage_month,
+                   0, 'monthly', amount, $1, instrument_token, sec_code, payment_type, 'requested'
+            FROM due
+            ON CONFLICT ON CONSTRAINT drafts_once_per_mandate_month DO NOTHING
+            RETURNING *
+        ), remembered AS (
+            UPDATE mandates m SET last_draft_amount = d.amount, updated_at = now()
+            FROM drafted d WHERE m.mandate_id = d.mandate_id
+        )
+        SELECT * FROM drafted
+        """,
+            today,
+            list(COVERAGE_ENDED),
+        )
+    )
+
+
+async def release_scheduled_drafts(con: asyncpg.Connection, today: date) -> list[Any]:
+    """Binder drafts and retries whose date came: requested if still owed and allowed, else skipped.
+
+    A draft is sent only while its mandate is active, coverage has not ended and at least its amount is
+    still owed (a retry must repeat the original amount exactly, R5.10, so a partly paid month skips it).
+    """
+    return list(
+        await con.fetch(
+            """
+        WITH ready AS (
+            SELECT d.draft_id,
+                   (m.status = 'active' AND b.status <> ALL($2::text[])
+                    AND least(b.total_due, b.total_due - b.paid) >= d.amount) AS go
+            FROM drafts d
+            JOIN mandates m ON m.mandate_id = d.mandate_id
+            JOIN billing_state b ON b.enrollment_id = d.enrollment_id
+            WHERE d.status = 'scheduled' AND d.draft_on <= $1
+            FOR UPDATE OF d SKIP LOCKED
+        )
+        UPDATE drafts d SET status = CASE WHEN r.go THEN 'requested' ELSE 'skipped' END
+        FROM ready r WHERE d.draft_id = r.draft_id
+        RETURNING d.*
+        """,
+            today,
+            list(COVERAGE_ENDED),
+        )
+    )
+
+
+async def schedule_draft(con: asyncpg.Connection, row: dict[str, Any]) -> bool:
+    inserted = await con.fetchval(
+        """
+        INSERT INTO drafts (draft_id, mandate_id, enrollment_id, coverage_month, attempt, kind, amount, draft_on,
+                            instrument_token, sec_code, payment_type, reinitiation_of, status)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'scheduled')
+        ON CONFLICT ON CONSTRAINT drafts_once_per_mandate_month DO NOTHING
+        RETURNING true
+        """,
+        row["draft_id"],
+        row["mandate_id"],
+        row["enrollment_id"],
+        row["coverage_month"],
+        row["attempt"],
+        row["kind"],
+        row["amount"],
+        row["draft_on"],
+        row["instrument_token"],
+        row["sec_code"],
+        row["payment_type"],
+        row.get("reinitiation_of"),
+    )
+    return bool(inserted)
+
+
+async def draft_submitted(con: asyncpg.Connection, request_id: str, payment_id: str) -> None:
+    await con.execute(
+        "UPDATE drafts SET payment_id = $2, status = 'submitted' WHERE draft_id = $1 AND payment_id IS NULL",
+        request_id,
+        payment_id,
+    )
+
+
+async def draft_returned(con: asyncpg.Connection, payment_id: str, return_code: str) -> Any:
+    """The draft a returned payment was, marked returned; None when it was not one of autopay's drafts."""
+    return await con.fetchrow(
+        """
+        UPDATE drafts SET status = 'returned', return_code = $2
+        WHERE payment_id = $1 AND status <> 'returned'
+        RETURNING *
+        """,
+        payment_id,
+        return_code,
+    )
+
+
+async def reinitiations_since(con: asyncpg.Connection, enrollment_id: str, since: date) -> int:
+    count = await con.fetchval(
+        """
+        SELECT count(*) FROM drafts
+        WHERE enrollment_id = $1 AND kind = 'retry' AND draft_on > $2 AND status NOT IN ('skipped', 'cancelled')
+        """,
+        enrollment_id,
+        since,
+    )
+    return int(count)
+
+
+async def drafts_of(con: Db, enrollment_id: str) -> list[Any]:
+    return list(
+        await con.fetch("SELECT * FROM drafts WHERE enrollment_id = $1 ORDER BY draft_on, attempt", enrollment_id)
+    )
