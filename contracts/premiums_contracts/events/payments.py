@@ -28,6 +28,8 @@ class RequestPayment(Event):
     origin: str
     reinitiation_of: str | None = None
     coverage_month: CoverageMonth | None = None
+    effective_date: date | None = None
+    """The business date the draft is for; payments never dates the debit earlier than this."""
 
 
 class _PaymentEvent(Event):

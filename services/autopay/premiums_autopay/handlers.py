@@ -383,6 +383,7 @@ def _request_for(draft: asyncpg.Record) -> RequestPayment:
         origin=ORIGIN,
         reinitiation_of=draft["reinitiation_of"],
         coverage_month=draft["coverage_month"],
+        effective_date=draft["draft_on"],
     )
 
 

@@ -69,6 +69,7 @@ class PaymentOrder:
     check_number: str | None = None
     tel_authorization: TelAuthorization | None = None
     received_on: date | None = None
+    effective_date: date | None = None
 
 
 def _json_default(value: Any) -> str:
@@ -139,6 +140,9 @@ class Payments:
             settles_on = mail_clears_on(order.received_on)
         else:
             received_at = self.service.clock.now()
+            if order.effective_date is not None and order.effective_date > received_at.date():
+                # A draft for day D is accepted on D even if this service has not seen D on the clock yet.
+                received_at = datetime.combine(order.effective_date, received_at.timetz())
             settles_on = next_banking_day(received_at.date())
         business_date = received_at.date()
         authorization = order.tel_authorization
@@ -359,6 +363,7 @@ class Payments:
             entry_description=command.entry_description,
             payment_type=command.payment_type,
             reinitiation_of=command.reinitiation_of,
+            effective_date=command.effective_date,
         )
         try:
             _, caused = await self.accept(con, order, cause=incoming.envelope)
