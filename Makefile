@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test test-unit test-integration test-e2e lint format contracts bootstrap stack-up stack-down clean
+.PHONY: run test test-unit test-integration test-e2e faults bench lint format contracts bootstrap stack-up stack-down clean
 
 bootstrap: $(VENV)/.bootstrapped
 
@@ -26,6 +26,13 @@ test-integration: bootstrap
 
 test-e2e: bootstrap
 	$(BIN)/python -m pytest tests/e2e -q
+
+faults: bootstrap  ## the fault tests (kill -9 of services while members pay, then the audit)
+	$(BIN)/python -m pytest tests/faults -q
+
+bench: bootstrap  ## measure the running system: make bench MEMBERS=2000 (results in bench/results/)
+	$(BIN)/premiums stack up
+	$(BIN)/premiums bench --members $${MEMBERS:-1000}
 
 lint: bootstrap  ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 
-from premiums_cli import audit, clock, demo, dlq, docs, idle, manifests, member, token, topics
+from premiums_cli import audit, bench, clock, demo, dlq, docs, idle, manifests, member, token, topics
 from premiums_cli.stack import command as stack_command
 from premiums_cli.stack import local_environment
 
@@ -34,6 +34,7 @@ def parser() -> argparse.ArgumentParser:
     topics.register(commands)
     audit.register(commands)
     docs.register(commands)
+    bench.register(commands)
     return root
 
 
