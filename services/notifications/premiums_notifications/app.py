@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from premiums_common.consumer import EventConsumer
+from premiums_common.consumer import EventConsumer, Handler
 from premiums_common.service import Service
 from premiums_common.settings import Settings
 from premiums_contracts.events import (
@@ -21,6 +21,7 @@ from premiums_contracts.events import (
     CoverageTerminated,
     EnrollmentCancelledNoBinder,
     EnrollmentSubmitted,
+    Event,
     InvoiceIssued,
     MemberContactChanged,
     PaymentApplied,
@@ -37,7 +38,7 @@ from premiums_notifications.sender import Sender
 
 CONSUMED_TOPICS = [ENROLLMENT_EVENTS.name, PAYMENTS_EVENTS.name, COVERAGE_EVENTS.name, AUTOPAY_EVENTS.name]
 
-HANDLERS = {
+HANDLERS: dict[type[Event], Handler] = {
     EnrollmentSubmitted: handlers.enrollment_submitted,
     MemberContactChanged: handlers.contact_changed,
     InvoiceIssued: handlers.invoice_issued,

@@ -14,12 +14,14 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
+from premiums_common.metrics import NOTICES_SENT
 from premiums_common.outbox import Outgoing, add, envelope_for
 from premiums_contracts import Envelope
 from premiums_contracts.events import NotificationFailed, NotificationSent
+from premiums_contracts.events.notifications import NoticeChannel
 
 from premiums_notifications import repository as repo
 from premiums_notifications.channels import Channel, Outbound, Send, Unavailable, Undeliverable
@@ -67,6 +69,7 @@ class Sender:
         for channel_name, group in groupby(sorted(rows, key=lambda r: r["channel"]), key=lambda r: r["channel"]):
             batch = list(group)
             channel = self.channels[channel_name]
+            channel_name = cast(NoticeChannel, channel_name)
             try:
                 async with channel.session() as send:
                     for row in batch:
@@ -76,7 +79,7 @@ class Sender:
                     await self._retry_or_fail(row, channel_name, str(exc))
         return delivered
 
-    async def _deliver(self, send: Send, channel: str, row: Any) -> int:
+    async def _deliver(self, send: Send, channel: NoticeChannel, row: Any) -> int:
         member = json.loads(row["member"]) if row["member"] else None
         if member is None:
             await self._retry_or_fail(row, channel, "no contact details for this member yet")
@@ -103,18 +106,19 @@ class Sender:
         async with self.pool().acquire() as con, con.transaction():
             await repo.mark_sent(con, row["notification_id"], language, rendered.subject, answer)
             await add(con, [self._outgoing(event, row)])
+        NOTICES_SENT.labels(row["kind"], channel).inc()
         log.info(
             "notice sent", extra={"notification_id": row["notification_id"], "kind": row["kind"], "channel": channel}
         )
         return 1
 
-    async def _retry_or_fail(self, row: Any, channel: str, reason: str) -> None:
+    async def _retry_or_fail(self, row: Any, channel: NoticeChannel, reason: str) -> None:
         if row["attempts"] >= MAX_ATTEMPTS:
             await self._fail(row, channel, reason)
         else:
             await repo.postpone(self.pool(), row["notification_id"], self.backoff(row["attempts"]), reason)
 
-    async def _fail(self, row: Any, channel: str, reason: str) -> None:
+    async def _fail(self, row: Any, channel: NoticeChannel, reason: str) -> None:
         event = NotificationFailed(
             notification_id=row["notification_id"],
             member_id=row["member_id"],

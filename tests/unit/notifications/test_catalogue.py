@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from importlib.resources import files
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from premiums_contracts.events import (
 )
 from premiums_notifications.domain import catalogue
 from premiums_notifications.domain.catalogue import BillFacts, Notice, PaymentFacts
+from premiums_notifications.domain.kinds import KINDS
 from premiums_notifications.domain.reminders import OpenBill
 from premiums_notifications.renderer import render
 
@@ -240,3 +242,9 @@ def test_html_escapes_facts_that_came_from_outside() -> None:
     facts = {**notice.facts, "reason": "<img src=x onerror=alert(1)>", "first_name": "<b>Ana</b>", "last_name": "R"}
     html = render("N8", "en", facts).html
     assert "<img" not in html and "&lt;img" in html and "&lt;b&gt;Ana" in html
+
+
+def test_d14_every_notice_kind_has_a_template_in_english_and_spanish() -> None:
+    templates = files("premiums_notifications") / "templates"
+    for language in ("en", "es"):
+        assert {f"{kind}.jinja" for kind in KINDS} <= {t.name for t in (templates / language).iterdir()}
