@@ -669,3 +669,25 @@ async def test_a_blocking_stream_waits_for_a_fix_instead_of_dead_lettering(
     rows = await pool.fetch("SELECT payment_id FROM it_effects WHERE consumer = $1 ORDER BY at", name)
     assert [r["payment_id"] for r in rows] == ["D-1", "D-2"]
     assert await read_topic(topic.dlq, expected=0, settle=0.5) == []
+
+
+async def test_an_event_type_from_a_newer_producer_is_recorded_but_does_not_hold_its_key(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, admin: AIOKafkaAdminClient, topic: ItTopic
+) -> None:
+    """Contracts grow by adding types: an older consumer dead-letters the unknown one and keeps going."""
+    name = consumer_name("newer")
+    key = "E-NEWER"
+
+    async def on_cleared(con: asyncpg.Connection, incoming: Incoming) -> None:
+        await record_effect(con, name, incoming)
+
+    later = cleared(payment_id="P-AFTER", enrollment_id=key)
+    body = later.model_dump_json().encode()
+    newer = Envelope(type="payments.SomethingNew.v1", source="/it/producer", subject=key).to_headers()
+    await publish(producer, topic.name, key=key, value=body, headers=newer)
+    await publish(producer, topic.name, key=key, value=body, headers=envelope_of(later, key).to_headers())
+    async with running(EventConsumer(name, [topic.name], {PaymentCleared: on_cleared}), pool, producer):
+        await eventually(lambda: _equals_async(effects(pool, name, "P-AFTER"), 1), what="the later record")
+    dlq = await read_topic(topic.dlq, expected=1)
+    assert [header(r, "dlq_reason") for r in dlq] == ["unknown ce_type 'payments.SomethingNew.v1'"]
+    assert await pool.fetchval("SELECT count(*) FROM parked_keys WHERE consumer = $1", name) == 0

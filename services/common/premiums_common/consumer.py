@@ -73,6 +73,10 @@ Handler = Callable[[asyncpg.Connection, Incoming], Awaitable[Sequence[Outgoing] 
 class Poison:
     record: ConsumerRecord
     reason: str
+    holds_key: bool = True
+    """An event type this consumer's contracts do not know yet (a newer producer added it) is recorded in the
+    dead-letter topic but does not hold its key back: contracts grow by adding types, and an older consumer
+    must keep going on the events it knows (replay it once the consumer is upgraded)."""
 
 
 def decode(record: ConsumerRecord) -> Incoming | Poison:
@@ -82,7 +86,7 @@ def decode(record: ConsumerRecord) -> Incoming | Poison:
         return Poison(record, str(exc))
     model = event_class(envelope.type)
     if model is None:
-        return Poison(record, f"unknown ce_type {envelope.type!r}")
+        return Poison(record, f"unknown ce_type {envelope.type!r}", holds_key=False)
     if record.value is None or len(record.value) > MAX_RECORD_BYTES:
         return Poison(record, "empty or oversized body")
     try:
@@ -154,7 +158,9 @@ class EventConsumer:
         held = set() if self.block_on_failure else await parking.parked(self._pool, self.name)
         ready: list[Incoming] = []
         for item in map(decode, records):
-            if isinstance(item, Poison):
+            if isinstance(item, Poison) and not item.holds_key:
+                await self.dead_letter(item.record, item.reason)
+            elif isinstance(item, Poison):
                 await self._dead_letter_and_hold(item.record, item.reason, held)
             elif (item.topic, item.key) in held and not _is_replay(item.record):
                 await self._dead_letter_and_hold(item.record, HELD_REASON, held)
