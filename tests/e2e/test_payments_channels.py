@@ -15,8 +15,8 @@ import httpx
 import pytest
 from premiums_cli.demo import first_of_month_after_next, new_enrollment, submit_enrollment
 from premiums_cli.token import token_for
+from premiums_common.banking_days import next_banking_day
 from premiums_contracts.events import EnrollmentSubmitted
-from premiums_payments.domain.banking_days import next_banking_day
 from premiums_payments.domain.guest import DOES_NOT_MATCH
 
 from tests.e2e.support import PAYMENTS, body_of, one_record, premiums, records_for

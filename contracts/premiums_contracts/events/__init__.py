@@ -16,6 +16,7 @@ from premiums_contracts.events.coverage import (
     EnrollmentCancelledNoBinder,
     InvoiceIssued,
     PaymentApplied,
+    ReinstatementRequested,
 )
 from premiums_contracts.events.enrollment import (
     EnrollmentCancelled,
@@ -56,6 +57,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     AccountDelinquent,
     CoverageTerminated,
     CoverageReinstated,
+    ReinstatementRequested,
     AutopayEnrolled,
     AutopayChanged,
     AutopayCancelled,
@@ -104,6 +106,7 @@ __all__ = [
     "PaymentSubmitted",
     "PaymentUnapplied",
     "PremiumChanged",
+    "ReinstatementRequested",
     "RequestPayment",
     "coverage_month_of",
     "event_class",

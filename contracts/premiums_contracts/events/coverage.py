@@ -74,3 +74,17 @@ class CoverageReinstated(_CoverageEvent):
     enrollment_id: str
     member_id: str
     paid_through: date
+
+
+class ReinstatementRequested(_CoverageEvent):
+    """R2.10/D8: a terminated member asked to be reinstated; paying `amount_due` by `pay_by` reinstates.
+
+    Payment channels that refuse payments on terminated enrollments should accept them again until `pay_by`.
+    """
+
+    enrollment_id: str
+    member_id: str
+    months: list[CoverageMonth]
+    amount_required: Money
+    amount_due: Money
+    pay_by: date

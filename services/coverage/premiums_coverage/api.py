@@ -9,6 +9,7 @@ from premiums_common import outbox
 from premiums_common.auth import Principal, authenticate
 from premiums_common.outbox import Outgoing, envelope_for
 from premiums_common.problems import Problem
+from premiums_contracts.events import CoverageReinstated, ReinstatementRequested
 
 from premiums_coverage import repository as repo
 from premiums_coverage.domain.calendar import add_months, monthly_due_date
@@ -124,11 +125,16 @@ async def request_reinstatement(enrollment_id: str, request: Request, caller: Ca
             row["reinstate_by"],
         )
         reinstated = await reinstate_if_paid(con, row, today)
-        if reinstated is not None:
-            await outbox.add(
-                con, [Outgoing(reinstated, envelope_for(reinstated, source=service.source, key=enrollment_id))]
-            )
-    still_owed = still_to_pay(balance(charges, received), quote, row["monthly_premium"])
+        still_owed = still_to_pay(balance(charges, received), quote, row["monthly_premium"])
+        event: CoverageReinstated | ReinstatementRequested = reinstated or ReinstatementRequested(
+            enrollment_id=enrollment_id,
+            member_id=row["member_id"],
+            months=list(quote.months),
+            amount_required=quote.amount_required,
+            amount_due=still_owed,
+            pay_by=row["reinstate_by"],
+        )
+        await outbox.add(con, [Outgoing(event, envelope_for(event, source=service.source, key=enrollment_id))])
     return {
         "enrollment_id": enrollment_id,
         "status": "reinstated" if reinstated else "requested",

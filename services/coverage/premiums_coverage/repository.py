@@ -322,7 +322,8 @@ async def save_assessments(con: asyncpg.Connection, rows: list[tuple[str, Assess
     await con.executemany(
         """
         UPDATE enrollments SET status = $2, ladder_month = $3, notice_level = $4,
-            notice_pay_by = $5, paid_through = coalesce($6, paid_through),
+            notice_pay_by = CASE WHEN $3::text IS NULL THEN NULL ELSE coalesce($5, notice_pay_by) END,
+            paid_through = coalesce($6, paid_through),
             second_notice_on = CASE WHEN $4 < 2 THEN NULL
                                     WHEN $4 >= 2 AND (second_notice_on IS NULL OR ladder_month IS DISTINCT FROM $3)
                                         THEN $7 ELSE second_notice_on END,

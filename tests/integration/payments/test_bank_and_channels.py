@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from premiums_common.banking_days import next_banking_day
 from premiums_common.consumer import Incoming
 from premiums_contracts import Envelope, Event
 from premiums_contracts.events import (
@@ -29,7 +30,6 @@ from premiums_contracts.events import (
 from premiums_payments import repository as repo
 from premiums_payments.adapters.nacha import NachaGateway, Originator
 from premiums_payments.domain.bank_account import InvalidBankAccount, validate_bank_account
-from premiums_payments.domain.banking_days import next_banking_day
 from premiums_payments.domain.guest import GuestClaim
 from premiums_payments.handlers import PaymentOrder, PaymentRefused, Payments
 
