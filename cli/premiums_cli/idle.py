@@ -10,11 +10,10 @@ import time
 from dataclasses import dataclass
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from premiums_common.lag import consumer_lag as lag_of
 from premiums_contracts.topics import CLOCK_EVENTS
 
-from premiums_cli.kafka_io import bootstrap, partitions_of
+from premiums_cli.kafka_io import bootstrap
 
 SERVICES = ("payments", "coverage", "autopay", "notifications")
 
@@ -46,30 +45,7 @@ class Backlog:
 
 
 async def consumer_lag(groups: dict[str, list[str]]) -> dict[str, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap())
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap(), group_id=None)
-    await admin.start()
-    await consumer.start()
-    try:
-        topics = sorted({t for ts in groups.values() for t in ts})
-        known = await partitions_of(topics)
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(known.get(t, ()))]
-        ends = await consumer.end_offsets(partitions)
-        lag: dict[str, int] = {}
-        for group, group_topics in groups.items():
-            committed = await admin.list_consumer_group_offsets(group)
-            lag[group] = sum(
-                max(
-                    0,
-                    ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0),
-                )
-                for tp in partitions
-                if tp.topic in group_topics
-            )
-        return lag
-    finally:
-        await consumer.stop()
-        await admin.close()
+    return await lag_of(bootstrap(), groups)
 
 
 async def pending_work() -> dict[str, int]:

@@ -25,6 +25,7 @@ apt_packages=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt_packages+=(postgresql)
 command -v kcat >/dev/null || apt_packages+=(kcat)
 command -v mvn >/dev/null || apt_packages+=(maven)
+command -v chromium >/dev/null || apt_packages+=(chromium)  # screenshots of rendered notices in the tests
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     say "installing ${apt_packages[*]} from Debian's packages"

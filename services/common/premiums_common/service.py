@@ -7,6 +7,7 @@ FastAPI serves HTTP while the FastStream broker consumes in the same process and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -26,6 +27,7 @@ from premiums_common import database
 from premiums_common.clock import BusinessClock, claim_daily_run, record_business_date
 from premiums_common.consumer import EventConsumer, Incoming
 from premiums_common.kafka import make_broker, make_producer
+from premiums_common.lag import consumer_lag
 from premiums_common.logs import configure_logging
 from premiums_common.metrics import HTTP_REQUESTS
 from premiums_common.outbox import OutboxRelay, Outgoing, backlog
@@ -39,6 +41,7 @@ DailyJob = Callable[[asyncpg.Connection, date], Awaitable[Sequence[Outgoing]]]
 BackgroundTask = Callable[[], Awaitable[None]]
 
 OUTBOX_BACKLOG = Gauge("premiums_outbox_backlog", "Outbox rows waiting to be published")
+CONSUMER_LAG = Gauge("premiums_consumer_lag", "Records a consumer group has still to read", ["group"])
 OUTBOX_AGE = Gauge("premiums_outbox_oldest_seconds", "Age of the oldest unpublished outbox row")
 
 
@@ -206,6 +209,10 @@ class Service:
                 OUTBOX_AGE.set(age)
                 for hook in self.scrape_hooks:
                     await hook(self._pool)
+            groups = {c.name: list(c.topics) for c in self.consumers} | {f"{self.name}.clock": [CLOCK_EVENTS.name]}
+            with contextlib.suppress(Exception):  # a broker outage must not break the scrape
+                for group, lag in (await consumer_lag(self.settings.kafka_bootstrap_servers, groups)).items():
+                    CONSUMER_LAG.labels(group).set(lag)
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         return app
