@@ -83,6 +83,12 @@ async def coverage_events(e: EnrollmentSubmitted, name: str) -> list[dict[str, A
     return [body_of(r) for r in await records_for("coverage.events", e.enrollment_id, f"coverage.{name}.v1")]
 
 
+def cohort_start(today: date) -> date:
+    """A start month that leaves the ladders room before coverage ends on December 31 (R1.6)."""
+    start = first_of_month_after_next(today)
+    return start if start.month <= 8 else date(start.year + 1, 1, 1)
+
+
 class Cohort:
     def __init__(self, start: date) -> None:
         self.start = start
@@ -91,9 +97,8 @@ class Cohort:
         self.aptc = self._member("aptc")
         self.cures = self._member("aptc")
 
-    @staticmethod
-    def _member(subsidy: str) -> EnrollmentSubmitted:
-        e = new_enrollment(first_of_month_after_next(business_date()), premium="100.00")
+    def _member(self, subsidy: str) -> EnrollmentSubmitted:
+        e = new_enrollment(self.start, premium="100.00")
         return e.model_copy(
             update={"subsidy": subsidy, "aptc_amount": Decimal("0.00" if subsidy == "none" else "300.00")}
         )
@@ -108,7 +113,7 @@ class Cohort:
 
 @pytest.fixture(scope="module")
 async def cohort() -> Cohort:
-    c = Cohort(first_of_month_after_next(business_date()))
+    c = Cohort(cohort_start(business_date()))
     members = [c.late, c.unsubsidized, c.aptc, c.cures]
     for e in members:
         await submit_enrollment(e)
@@ -205,8 +210,11 @@ async def test_r2_10_a_terminated_member_asks_for_reinstatement_within_35_days_a
     requested = body_of(await one_record("coverage.events", e.enrollment_id, "coverage.ReinstatementRequested.v1"))
     assert (requested["amount_due"], requested["pay_by"]) == ("200.00", quote["pay_by"])
     assert quote["pay_by"] == (cohort.day(1, 24) + timedelta(days=35)).isoformat()
-    # Paying it completes the reinstatement (tests/integration/coverage: CoverageReinstated); the payments
-    # service still refuses portal payments on a terminated enrollment, so that step is not driven here.
+    # Paying it through the portal within the window completes the reinstatement.
+    await pay(e, quote["amount_due"])
+    reinstated = body_of(await one_record("coverage.events", e.enrollment_id, "coverage.CoverageReinstated.v1"))
+    assert reinstated["enrollment_id"] == e.enrollment_id
+    assert (await enrollment_view(e))["status"] == "active"
 
 
 async def test_r2_7_an_aptc_member_walks_the_three_month_ladder_to_termination(cohort: Cohort) -> None:

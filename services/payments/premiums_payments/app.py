@@ -15,6 +15,7 @@ from premiums_contracts.events import (
     EnrollmentSubmitted,
     InvoiceIssued,
     MemberContactChanged,
+    ReinstatementRequested,
     RequestPayment,
 )
 from premiums_contracts.topics import COVERAGE_EVENTS, ENROLLMENT_EVENTS, PAYMENTS_COMMANDS
@@ -62,6 +63,7 @@ def build(settings: Settings | None = None) -> Service:
                 EnrollmentCancelledNoBinder: payments.enrollment_cancelled,
                 CoverageTerminated: payments.coverage_terminated,
                 CoverageReinstated: payments.coverage_reinstated,
+                ReinstatementRequested: payments.reinstatement_requested,
                 EnrollmentSubmitted: payments.enrollment_submitted,
                 MemberContactChanged: payments.member_contact_changed,
             },

@@ -28,6 +28,7 @@ from premiums_contracts.events import (
     PaymentReturned,
     PaymentSubmitted,
     PaymentUnapplied,
+    ReinstatementRequested,
     RequestPayment,
 )
 
@@ -121,9 +122,13 @@ class Payments:
         if dues is None or (member_id is not None and dues["member_id"] != member_id):
             raise PaymentRefused(404, f"We could not find enrollment {enrollment_id} on your account.")
         closed = await repo.closure(con, enrollment_id)
-        if closed is not None:
-            raise PaymentRefused(409, closed_enrollment_reason(closed["kind"]))
-        return dues
+        if closed is None:
+            return dues
+        pay_by = closed["reinstatement_pay_by"]
+        if pay_by is not None and self.service.clock.today() <= pay_by:
+            # R2.10/D8: a reinstatement was requested; its balance plus the next month can be paid until pay_by.
+            return {**dict(dues), "total_due": closed["reinstatement_due"], "due_date": pay_by}
+        raise PaymentRefused(409, closed_enrollment_reason(closed["kind"]))
 
     async def accept(
         self, con: asyncpg.Connection, order: PaymentOrder, cause: Envelope | None = None
@@ -343,6 +348,11 @@ class Payments:
     async def coverage_terminated(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
         event: CoverageTerminated = incoming.event
         await repo.close_enrollment(con, event.enrollment_id, "terminated", event.end_date)
+        return []
+
+    async def reinstatement_requested(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+        event: ReinstatementRequested = incoming.event
+        await repo.open_for_reinstatement(con, event.enrollment_id, event.pay_by, event.amount_due)
         return []
 
     async def coverage_reinstated(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -345,7 +346,22 @@ async def reopen_enrollment(con: Db, enrollment_id: str) -> None:
 
 
 async def closure(con: Db, enrollment_id: str) -> Any:
-    return await con.fetchrow("SELECT kind FROM enrollment_closures WHERE enrollment_id = $1", enrollment_id)
+    return await con.fetchrow(
+        "SELECT kind, reinstatement_pay_by, reinstatement_due FROM enrollment_closures WHERE enrollment_id = $1",
+        enrollment_id,
+    )
+
+
+async def open_for_reinstatement(con: Db, enrollment_id: str, pay_by: date, amount_due: Decimal) -> None:
+    await con.execute(
+        """
+        UPDATE enrollment_closures SET reinstatement_pay_by = $2, reinstatement_due = $3
+        WHERE enrollment_id = $1 AND kind = 'terminated'
+        """,
+        enrollment_id,
+        pay_by,
+        amount_due,
+    )
 
 
 # -- unapplied cash (R4.8) ---------------------------------------------------------------------------
