@@ -9,11 +9,13 @@ A part that cannot start fails the run; nothing is skipped for missing infrastru
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 
 import pytest
-from premiums_cli import stack
+from premiums_cli import clock as business_clock
+from premiums_cli import idle, stack
 
 SERVICES = ("payments", "autopay", "coverage", "notifications")
 
@@ -58,6 +60,9 @@ def system(infrastructure: None) -> Iterator[None]:
         stack.up()
     except stack.StackError as exc:
         pytest.fail(f"the services could not start: {exc}", pytrace=False)
+    if asyncio.run(business_clock.current_date()) is None:
+        asyncio.run(business_clock.tick())  # a fresh stack's simulated clock starts today in New York
+        asyncio.run(idle.wait_idle())
     yield
     if os.environ.get("PREMIUMS_KEEP_STACK") != "1":
         for service in SERVICES:

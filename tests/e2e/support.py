@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from email.message import Message
 from typing import Any, TypeVar
 
@@ -57,6 +58,11 @@ async def mails(address: str, *, at_least: int, timeout: float = 60.0) -> list[M
 def text_of(message: Message) -> str:
     parts = [p for p in message.walk() if p.get_content_type() == "text/plain"]
     return "".join(p.get_payload(decode=True).decode() for p in parts)  # type: ignore[union-attr]
+
+
+def business_date() -> date:
+    """The simulated business date every service works on (the `system` fixture makes sure there is one)."""
+    return date.fromisoformat(premiums("clock", "show").strip())
 
 
 def premiums(*args: str) -> str:

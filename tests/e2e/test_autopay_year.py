@@ -27,7 +27,7 @@ from premiums_common.outbox import Outgoing
 from premiums_contracts import Envelope
 from premiums_contracts.events import EnrollmentSubmitted, PremiumChanged
 
-from tests.e2e.support import PAYMENTS, body_of, headers_of, premiums, records_for
+from tests.e2e.support import PAYMENTS, body_of, business_date, headers_of, premiums, records_for
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("system"), pytest.mark.timeout(2400)]
@@ -36,10 +36,6 @@ AUTOPAY = "http://127.0.0.1:8002"
 GOOD_ACCOUNT = "000987654321"
 PREMIUM = "312.40"
 NEW_PREMIUM = "350.00"
-
-
-def business_date() -> date:
-    return date.fromisoformat(premiums("clock", "show").strip())
 
 
 def advance(to: date) -> None:

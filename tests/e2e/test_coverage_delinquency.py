@@ -26,16 +26,12 @@ from premiums_cli.token import token_for
 from premiums_contracts.events import EnrollmentSubmitted
 from premiums_coverage.domain.calendar import add_months, last_day_of_month
 
-from tests.e2e.support import COVERAGE, PAYMENTS, body_of, one_record, premiums, records_for
+from tests.e2e.support import COVERAGE, PAYMENTS, body_of, business_date, one_record, premiums, records_for
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("system"), pytest.mark.timeout(1800)]
 
 ACCOUNT_NUMBER = "000555123456"
-
-
-def business_date() -> date:
-    return date.fromisoformat(premiums("clock", "show").strip())
 
 
 def advance_to(day: date) -> None:

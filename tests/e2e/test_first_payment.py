@@ -23,6 +23,7 @@ from tests.e2e.support import (
     NOTIFICATIONS,
     PAYMENTS,
     body_of,
+    business_date,
     headers_of,
     mails,
     one_record,
@@ -34,11 +35,6 @@ from tests.polling import eventually
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("system")]
 
 ACCOUNT_NUMBER = "000987654321"
-
-
-def business_date() -> date:
-    shown = premiums("clock", "show").strip()
-    return date.fromisoformat(shown) if shown[:1].isdigit() else date.today()
 
 
 async def test_binder_paid_through_the_portal_activates_coverage_and_emails_the_member() -> None:

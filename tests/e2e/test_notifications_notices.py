@@ -24,14 +24,10 @@ from premiums_common.outbox import Outgoing, envelope_for
 from premiums_contracts.events import AccountDelinquent
 from premiums_notifications.domain.reminders import reminder_dates
 
-from tests.e2e.support import NOTIFICATIONS, PAYMENTS, mails, premiums, text_of
+from tests.e2e.support import NOTIFICATIONS, PAYMENTS, business_date, mails, premiums, text_of
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("system")]
-
-
-def business_date() -> date:
-    return date.fromisoformat(premiums("clock", "show").strip())
 
 
 def month_after(day: date) -> date:

@@ -4,7 +4,7 @@ ce_id) with the notifications service restarted in the middle, and each notice i
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from email.message import Message
 
@@ -17,7 +17,7 @@ from premiums_cli.token import token_for
 from premiums_common.outbox import Outgoing, envelope_for
 from premiums_contracts.events import AccountDelinquent, AutopayEnrolled, BankAccountChanged, Event
 
-from tests.e2e.support import NOTIFICATIONS, mails, premiums, records_for
+from tests.e2e.support import NOTIFICATIONS, business_date, mails, premiums, records_for
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("system")]
@@ -46,7 +46,7 @@ async def _redeliver(records: list[ConsumerRecord]) -> None:
 
 
 async def test_every_event_delivered_three_times_across_a_restart_gives_each_notice_once() -> None:
-    today = date.fromisoformat(premiums("clock", "show").strip())
+    today = business_date()
     start = first_of_month_after_next(today)
     enrollment = new_enrollment(start, premium="312.40")
     email, key = enrollment.member.email or "", enrollment.enrollment_id

@@ -19,17 +19,13 @@ from premiums_common.banking_days import next_banking_day
 from premiums_contracts.events import EnrollmentSubmitted
 from premiums_payments.domain.guest import DOES_NOT_MATCH
 
-from tests.e2e.support import PAYMENTS, body_of, one_record, premiums, records_for
+from tests.e2e.support import PAYMENTS, body_of, business_date, one_record, premiums, records_for
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("system")]
 
 ROUTING = "011000015"
 CARD = {"type": "credit_card", "number": "4111111111111111", "expiry": "12/29"}
-
-
-def business_date() -> date:
-    return date.fromisoformat(premiums("clock", "show").strip())
 
 
 def bank(account_number: str, *, account_type: str = "checking") -> dict[str, str]:

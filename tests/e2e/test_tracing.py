@@ -1,4 +1,4 @@
-"""One OpenTelemetry trace follows a payment from the portal request through every Kafka hop (issue: operate)."""
+"""One OpenTelemetry trace follows a payment from the portal request through every Kafka hop to the email."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import pytest
 from premiums_cli.demo import first_of_month_after_next, new_enrollment, submit_enrollment
 from premiums_cli.token import token_for
 
-from tests.e2e.support import COVERAGE, PAYMENTS, premiums
-from tests.e2e.test_first_payment import business_date
+from tests.e2e.support import COVERAGE, PAYMENTS, business_date, premiums
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("system")]
@@ -65,8 +64,8 @@ async def test_a_portal_payment_is_one_trace_across_all_four_services() -> None:
             response = await http.post(f"{PAYMENTS}/v1/payments", headers=headers, json=order)
             return response.json() if response.status_code == 201 else None
 
-        await eventually(paid, timeout=60, interval=0.5, what="the payment")
-    premiums("wait-idle")
+        payment = await eventually(paid, timeout=60, interval=0.5, what="the payment")
+    premiums("clock", "advance", "--to", payment["settles_on"], "--wait")
 
     def services() -> set[str]:
         return {span["service"] for span in spans_of(trace_id)}
@@ -83,3 +82,13 @@ async def test_a_portal_payment_is_one_trace_across_all_four_services() -> None:
     consumers = [s for s in spans if s["kind"] == "CONSUMER"]
     assert consumers and all(s["parent_id"] in by_id or s["parent_id"] for s in consumers)
     assert {s["service"] for s in consumers} >= {"coverage", "notifications", "autopay"}, found
+    names = {s["name"] for s in spans}
+    # ... through the clearing and the activation, to the emails leaving notifications.
+    assert "coverage handle payments.PaymentCleared.v1" in names, names
+    assert "notifications handle coverage.CoverageActivated.v1" in names, names
+
+    async def emailed() -> set[str] | None:
+        delivered = {s["name"] for s in spans_of(trace_id) if s["name"].startswith("deliver ")}
+        return delivered if {"deliver N4 by email", "deliver N2 by email"} <= delivered else None
+
+    await eventually(emailed, timeout=30, interval=0.5, what="the email deliveries in the trace")

@@ -12,7 +12,6 @@ import random
 import signal
 import uuid
 from collections import Counter
-from datetime import date
 from email.message import Message
 
 import httpx
@@ -21,16 +20,12 @@ from premiums_cli import stack
 from premiums_cli.demo import first_of_month_after_next, mail_for, new_enrollment, submit_enrollment
 from premiums_cli.token import token_for
 
-from tests.e2e.support import COVERAGE, PAYMENTS, body_of, headers_of, premiums, records_for
+from tests.e2e.support import COVERAGE, PAYMENTS, body_of, business_date, headers_of, premiums, records_for
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("system"), pytest.mark.timeout(600)]
 
 MEMBERS = 40
-
-
-def business_date() -> date:
-    return date.fromisoformat(premiums("clock", "show").strip())
 
 
 async def _vault_and_pay(http: httpx.AsyncClient, enrollment_id: str, member_id: str) -> dict:

@@ -17,6 +17,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from premiums_common.consumer import EventConsumer
+from premiums_common.database import create_pool, migrate
 from premiums_common.kafka import make_broker
 from premiums_common.outbox import Outgoing
 
@@ -63,6 +64,18 @@ async def fresh_database(prefix: str = "it") -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@asynccontextmanager
+async def service_database(package: str, *, max_size: int = 10) -> AsyncIterator[asyncpg.Pool]:
+    """A fresh database migrated as `package` migrates its own at start-up, and a pool on it."""
+    async with fresh_database(f"it_{package.removeprefix('premiums_')}") as url:
+        pool = await create_pool(url, min_size=1, max_size=max_size)
+        await migrate(pool, "premiums_common", package)
+        try:
+            yield pool
+        finally:
+            await pool.close()
 
 
 # -- Kafka -------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, TypeAlias
 
 import asyncpg
+from premiums_common.tracing import current_traceparent
 from premiums_contracts.events import MemberContact
 
 from premiums_notifications.domain.catalogue import BillFacts, Notice, PaymentFacts
@@ -268,6 +269,7 @@ async def queue(
             json.dumps(notice.facts),
             triggered_by or notice.dedupe_key,
             correlation_id,
+            current_traceparent(),
         )
         for notice, channel in deliveries
     ]
@@ -276,8 +278,8 @@ async def queue(
     await con.executemany(
         """
         INSERT INTO notifications (notification_id, member_id, kind, dedupe_key, channel, facts, triggered_by,
-                                   correlation_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key, channel) DO NOTHING
+                                   correlation_id, traceparent)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key, channel) DO NOTHING
         """,
         rows,
     )

@@ -17,8 +17,10 @@ from itertools import groupby
 from typing import Any, cast
 
 import asyncpg
+from opentelemetry.trace import SpanKind
 from premiums_common.metrics import NOTICES_SENT
 from premiums_common.outbox import Outgoing, add, envelope_for
+from premiums_common.tracing import context_from, current_traceparent, tracer
 from premiums_contracts import Envelope
 from premiums_contracts.events import NotificationFailed, NotificationSent
 from premiums_contracts.events.notifications import NoticeChannel
@@ -80,6 +82,15 @@ class Sender:
         return delivered
 
     async def _deliver(self, send: Send, channel: NoticeChannel, row: Any) -> int:
+        with tracer.start_as_current_span(
+            f"deliver {row['kind']} by {channel}",
+            context=context_from(row["traceparent"]),
+            kind=SpanKind.PRODUCER,
+            attributes={"premiums.notification_id": row["notification_id"], "premiums.kind": row["kind"]},
+        ):
+            return await self._deliver_in_span(send, channel, row)
+
+    async def _deliver_in_span(self, send: Send, channel: NoticeChannel, row: Any) -> int:
         member = json.loads(row["member"]) if row["member"] else None
         if member is None:
             await self._retry_or_fail(row, channel, "no contact details for this member yet")
@@ -140,6 +151,7 @@ class Sender:
                 subject=row["member_id"],
                 correlation_id=row["correlation_id"],
                 causation_id=row["triggered_by"],
+                traceparent=current_traceparent(),
             )
         else:
             envelope = envelope_for(event, source=self.source, key=row["member_id"])

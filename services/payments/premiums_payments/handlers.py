@@ -83,9 +83,14 @@ class Payments:
         self.vault = vault
         self.gateway = gateway
 
-    def _outgoing(self, event: Event, key: str, correlation_id: str | None) -> Outgoing:
+    def _outgoing(self, event: Event, key: str, correlation_id: str | None, traceparent: str | None = None) -> Outgoing:
+        """An event of a payment's life after acceptance: same flow (correlation) and same trace."""
         envelope = Envelope(
-            type=event.ce_type(), source=self.service.source, subject=key, correlation_id=correlation_id
+            type=event.ce_type(),
+            source=self.service.source,
+            subject=key,
+            correlation_id=correlation_id,
+            traceparent=traceparent,
         )
         return Outgoing(event, envelope)
 
@@ -194,6 +199,7 @@ class Payments:
         )
         envelope = envelope_for(event, source=self.service.source, key=order.enrollment_id, cause=cause)
         row["correlation_id"] = envelope.correlation_id
+        row["traceparent"] = envelope.traceparent
         if not await repo.insert_payment(con, row):
             return row, []  # the same RequestPayment again: accepted once already
         return row, [Outgoing(event, envelope)]
@@ -265,6 +271,7 @@ class Payments:
         )
         envelope = envelope_for(event, source=self.service.source, key=enrollment_id or row["payment_id"])
         row["correlation_id"] = envelope.correlation_id
+        row["traceparent"] = envelope.traceparent
         await repo.insert_payment(con, row)
         return row, [Outgoing(event, envelope)]
 
@@ -395,7 +402,7 @@ class Payments:
                 cleared_on=row["cleared_on"],
                 member_id=row["member_id"],
             )
-            caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"]))
+            caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"], row["traceparent"]))
         await self.gateway.receive(con, business_date, next_banking_day(business_date))
         return caused
 
@@ -417,7 +424,7 @@ class Payments:
                 instrument_token=row["instrument_token"],
                 account_last4=row["account_last4"],
             )
-            caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"]))
+            caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"], row["traceparent"]))
         return caused
 
     async def _notices(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:
@@ -431,7 +438,7 @@ class Payments:
                 account_last4=row["account_last4"],
                 account_type=row["account_type"],
             )
-            caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"]))
+            caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"], row["traceparent"]))
         return caused
 
     async def purge_idempotency_keys(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:

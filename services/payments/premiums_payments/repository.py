@@ -71,9 +71,9 @@ async def insert_payment(con: Db, row: dict[str, Any]) -> bool:
         INSERT INTO payments (payment_id, confirmation_number, request_id, enrollment_id, member_id, amount,
             channel, method, sec_code, instrument_token, account_last4, coverage_month, received_at,
             business_date, settles_on, correlation_id, status, binder, entry_description, payment_type,
-            reinitiation_of, check_number, tel_authorization, unapplied_reason)
+            reinitiation_of, check_number, tel_authorization, unapplied_reason, traceparent)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $23,
-                $17, $18, $19, $20, $21, $22, $24)
+                $17, $18, $19, $20, $21, $22, $24, $25)
         ON CONFLICT (request_id) DO NOTHING
         RETURNING true
         """,
@@ -101,6 +101,7 @@ async def insert_payment(con: Db, row: dict[str, Any]) -> bool:
         row["tel_authorization"],
         row["status"],
         row.get("unapplied_reason"),
+        row.get("traceparent"),
     )
     return bool(inserted)
 
@@ -120,7 +121,7 @@ async def settle_due(con: asyncpg.Connection, business_date: date) -> list[Any]:
             """
         UPDATE payments SET status = 'cleared', cleared_on = $1
         WHERE status = 'accepted' AND settles_on <= $1
-        RETURNING payment_id, enrollment_id, member_id, amount, cleared_on, correlation_id
+        RETURNING payment_id, enrollment_id, member_id, amount, cleared_on, correlation_id, traceparent
         """,
             business_date,
         )
@@ -223,7 +224,7 @@ async def apply_due_returns(con: asyncpg.Connection, business_date: date) -> lis
             UPDATE payments p SET status = 'returned', return_code = f.return_code, returned_on = f.returned_on
             FROM fresh f WHERE p.payment_id = f.payment_id
             RETURNING p.payment_id, p.enrollment_id, p.member_id, p.amount, p.binder, p.channel, p.instrument_token,
-                      p.account_last4, p.correlation_id, f.return_code, f.returned_on
+                      p.account_last4, p.correlation_id, p.traceparent, f.return_code, f.returned_on
             """,
             business_date,
         )
@@ -246,7 +247,7 @@ async def apply_due_notices(con: asyncpg.Connection, business_date: date) -> lis
                 ON CONFLICT DO NOTHING
                 RETURNING payment_id, change_code
             )
-            SELECT p.payment_id, p.enrollment_id, p.correlation_id, f.change_code, b.instrument_token,
+            SELECT p.payment_id, p.enrollment_id, p.correlation_id, p.traceparent, f.change_code, b.instrument_token,
                    b.account_last4, b.account_type
             FROM fresh f JOIN payments p USING (payment_id) JOIN bank_accounts b USING (instrument_token)
             """,

@@ -9,21 +9,15 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from premiums_common.database import create_pool, migrate
 
 from tests.integration.coverage.world import World
-from tests.integration.support import fresh_database
+from tests.integration.support import service_database
 
 
 @pytest.fixture
 async def coverage_pool(infrastructure: None) -> AsyncIterator[asyncpg.Pool]:
-    async with fresh_database("it_coverage") as url:
-        pool = await create_pool(url, min_size=1, max_size=5)
-        await migrate(pool, "premiums_common", "premiums_coverage")
-        try:
-            yield pool
-        finally:
-            await pool.close()
+    async with service_database("premiums_coverage", max_size=5) as pool:
+        yield pool
 
 
 @pytest.fixture

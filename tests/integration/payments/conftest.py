@@ -8,27 +8,21 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from premiums_common.database import create_pool, migrate
 from premiums_common.service import Service
 from premiums_common.settings import Settings
 from premiums_payments.adapters.sandbox_bank import SandboxGateway
 from premiums_payments.adapters.vault import Vault
 from premiums_payments.handlers import Payments
 
-from tests.integration.support import fresh_database
+from tests.integration.support import service_database
 
 DATA_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
 @pytest.fixture(scope="session")
 async def payments_pool(infrastructure: None) -> AsyncIterator[asyncpg.Pool]:
-    async with fresh_database("it_payments") as url:
-        pool = await create_pool(url, min_size=1, max_size=5)
-        await migrate(pool, "premiums_common", "premiums_payments")
-        try:
-            yield pool
-        finally:
-            await pool.close()
+    async with service_database("premiums_payments", max_size=5) as pool:
+        yield pool
 
 
 def settings(database_url: str = "postgresql://unused/unused") -> Settings:
