@@ -2,7 +2,7 @@
 
 - producers are idempotent with `acks=all`;
 - subscribers acknowledge only after the handler (and its database transaction) finished:
-  `AckPolicy.NACK_ON_ERROR`, never FastStream's at-most-once `ACK_FIRST` default;
+  `AckPolicy.NACK_ON_ERROR`, never FastStream's at-most-once acknowledge-first default;
 - topics are never auto-created by a client: they come from the contracts' declarative list.
 """
 
