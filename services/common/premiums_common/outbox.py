@@ -50,6 +50,28 @@ def envelope_for(event: Event, *, source: str, key: str, cause: Envelope | None 
     return replace(envelope, traceparent=traceparent) if traceparent else envelope
 
 
+def resumed(
+    event: Event,
+    *,
+    source: str,
+    key: str,
+    correlation_id: str | None,
+    traceparent: str | None = None,
+    causation_id: str | None = None,
+) -> Outgoing:
+    """An event later in a flow whose context was stored (a clearing, a return, a delivered notice), not
+    received just now: it keeps the flow's correlation id and trace."""
+    envelope = Envelope(
+        type=event.ce_type(),
+        source=source,
+        subject=key,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        traceparent=traceparent,
+    )
+    return Outgoing(event, envelope)
+
+
 async def add(con: asyncpg.Connection, items: Sequence[Outgoing]) -> None:
     """Store events in the caller's transaction; they are published only if it commits."""
     if not items:

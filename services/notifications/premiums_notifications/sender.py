@@ -19,9 +19,8 @@ from typing import Any, cast
 import asyncpg
 from opentelemetry.trace import SpanKind
 from premiums_common.metrics import NOTICES_SENT
-from premiums_common.outbox import Outgoing, add, envelope_for
+from premiums_common.outbox import Outgoing, add, resumed
 from premiums_common.tracing import context_from, current_traceparent, tracer
-from premiums_contracts import Envelope
 from premiums_contracts.events import NotificationFailed, NotificationSent
 from premiums_contracts.events.notifications import NoticeChannel
 
@@ -144,15 +143,11 @@ class Sender:
         log.warning("notice failed", extra={"notification_id": row["notification_id"], "reason": reason})
 
     def _outgoing(self, event: NotificationSent | NotificationFailed, row: Any) -> Outgoing:
-        if row["correlation_id"]:
-            envelope = Envelope(
-                type=event.ce_type(),
-                source=self.source,
-                subject=row["member_id"],
-                correlation_id=row["correlation_id"],
-                causation_id=row["triggered_by"],
-                traceparent=current_traceparent(),
-            )
-        else:
-            envelope = envelope_for(event, source=self.source, key=row["member_id"])
-        return Outgoing(event, envelope)
+        return resumed(
+            event,
+            source=self.source,
+            key=row["member_id"],
+            correlation_id=row["correlation_id"],
+            causation_id=row["triggered_by"] if row["correlation_id"] else None,
+            traceparent=current_traceparent(),
+        )

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 from premiums_common.banking_days import next_banking_day
 from premiums_common.consumer import Incoming, Rejected
-from premiums_common.outbox import Outgoing, envelope_for
+from premiums_common.outbox import Outgoing, envelope_for, resumed
 from premiums_common.service import Service
 from premiums_common.timezone import NEW_YORK
 from premiums_contracts import Envelope, Event
@@ -85,14 +85,9 @@ class Payments:
 
     def _outgoing(self, event: Event, key: str, correlation_id: str | None, traceparent: str | None = None) -> Outgoing:
         """An event of a payment's life after acceptance: same flow (correlation) and same trace."""
-        envelope = Envelope(
-            type=event.ce_type(),
-            source=self.service.source,
-            subject=key,
-            correlation_id=correlation_id,
-            traceparent=traceparent,
+        return resumed(
+            event, source=self.service.source, key=key, correlation_id=correlation_id, traceparent=traceparent
         )
-        return Outgoing(event, envelope)
 
     async def vault_account(
         self, con: asyncpg.Connection | asyncpg.Pool, member_id: str, account: BankAccount
