@@ -44,6 +44,9 @@ class EnrollmentSubmitted(_EnrollmentEvent):
     subsidy: Subsidy
     binder_due_date: date | None = None
     member: MemberContact
+    renewal_of: str | None = None
+    """The enrollment this one renews for January 1 (R1.14): a renewal owes no binder; it is billed as a
+    continuing enrollment, and an unpaid January makes it delinquent, not cancelled."""
 
 
 class EnrollmentCancelled(_EnrollmentEvent):

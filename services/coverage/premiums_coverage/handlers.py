@@ -25,7 +25,8 @@ from premiums_contracts.events import (
 )
 
 from premiums_coverage import repository as repo
-from premiums_coverage.domain.calendar import binder_due_date, month_key, month_start
+from premiums_coverage.domain.billing import already_billed
+from premiums_coverage.domain.calendar import binder_due_date, month_key, month_start, monthly_due_date
 from premiums_coverage.domain.effectuation import (
     activates_at_once,
     binder_cleared,
@@ -62,8 +63,26 @@ class CoverageHandlers:
                 )
                 return [self._out(activated, activated.enrollment_id, incoming)]
             return []
+        if e.renewal_of is not None:
+            return await self._renewal(con, e, incoming)
         if not await repo.insert_enrollment(con, e, due, "pending_binder"):
             return []
+        return [await self._first_invoice(con, e, due, incoming, binder=True)]
+
+    async def _renewal(self, con: asyncpg.Connection, e: EnrollmentSubmitted, incoming: Incoming) -> list[Outgoing]:
+        """R1.14: a January renewal is no new binder: it continues as active, billed like any month (R1.4),
+        so an unpaid January makes it delinquent (R2.7/R2.8), never cancelled. Submitted after its first
+        month's bill day, it gets that bill at once."""
+        due = monthly_due_date(e.coverage_start)
+        if not await repo.insert_enrollment(con, e, due, "active"):
+            return []
+        if not already_billed(e.coverage_start, self.service.clock.today()):
+            return []
+        return [await self._first_invoice(con, e, due, incoming, binder=False)]
+
+    async def _first_invoice(
+        self, con: asyncpg.Connection, e: EnrollmentSubmitted, due: date, incoming: Incoming, *, binder: bool
+    ) -> Outgoing:
         first_month = month_key(e.coverage_start)
         await repo.add_charge(con, e.enrollment_id, first_month, e.monthly_premium)
         issued = InvoiceIssued(
@@ -75,12 +94,12 @@ class CoverageHandlers:
             amount_due=e.monthly_premium,
             past_due=ZERO,
             total_due=e.monthly_premium,
-            binder=True,
+            binder=binder,
             billing_account=e.billing_account,
             product=e.product,
         )
         await repo.insert_invoice(con, issued, issued_on=self.service.clock.today())
-        return [self._out(issued, issued.enrollment_id, incoming)]
+        return self._out(issued, issued.enrollment_id, incoming)
 
     async def payment_submitted(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
         """D1: a payment counts from acceptance; R2.12/D6: it pays the oldest open month first."""

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 from premiums_contracts.events import EnrollmentSubmitted, InvoiceIssued
 
-from premiums_coverage.domain.delinquency import Account, Assessment
+from premiums_coverage.domain.delinquency import Account, Assessment, SentNotice
 from premiums_coverage.domain.effectuation import BinderPayment
 from premiums_coverage.domain.ledger import Charge
 
@@ -269,7 +269,8 @@ async def roll_forward(
 
 ACCOUNTS_SQL = """
     SELECT e.*, coalesce(c.months, '{}') AS months, coalesce(c.amounts, '{}') AS amounts,
-           coalesce(p.received, 0) AS received
+           coalesce(p.received, 0) AS received,
+           n.notice_months, n.notice_levels, n.notice_days, n.notice_pay_bys
     FROM enrollments e
     LEFT JOIN LATERAL (
         SELECT array_agg(coverage_month ORDER BY coverage_month) AS months,
@@ -281,6 +282,13 @@ ACCOUNTS_SQL = """
         SELECT sum(amount) AS received FROM payments_received
         WHERE enrollment_id = e.enrollment_id AND status <> 'returned'
     ) p ON true
+    LEFT JOIN LATERAL (
+        SELECT array_agg(ladder_month ORDER BY ladder_month, level) AS notice_months,
+               array_agg(level ORDER BY ladder_month, level) AS notice_levels,
+               array_agg(sent_on ORDER BY ladder_month, level) AS notice_days,
+               array_agg(pay_by ORDER BY ladder_month, level) AS notice_pay_bys
+        FROM ladder_notices WHERE enrollment_id = e.enrollment_id
+    ) n ON true
 """
 
 
@@ -291,9 +299,16 @@ def account_of(row: Any) -> Account:
         product=row["product"],
         charges=[Charge(m, a) for m, a in zip(row["months"], row["amounts"], strict=True)],
         received=Decimal(row["received"]),
-        ladder_month=row["ladder_month"],
-        notice_level=row["notice_level"],
-        second_notice_on=row["second_notice_on"],
+        notices=tuple(
+            SentNotice(*n)
+            for n in zip(
+                row["notice_months"] or (),
+                row["notice_levels"] or (),
+                row["notice_days"] or (),
+                row["notice_pay_bys"] or (),
+                strict=True,
+            )
+        ),
     )
 
 
@@ -318,11 +333,15 @@ async def account(con: asyncpg.Connection, enrollment_id: str) -> Any:
 
 
 async def save_assessments(con: asyncpg.Connection, rows: list[tuple[str, Assessment, date | None, date]]) -> None:
-    """Status, ladder position and paid-through of many enrollments, in one batch (R2.7, R2.8)."""
+    """Status, ladder position and paid-through of many enrollments, and the notices sent, in two batches
+    (R2.7, R2.8). The enrollment's columns show where it stands; `ladder_notices` is the history."""
     await con.executemany(
         """
         UPDATE enrollments SET status = $2, ladder_month = $3, notice_level = $4,
-            notice_pay_by = CASE WHEN $3::text IS NULL THEN NULL ELSE coalesce($5, notice_pay_by) END,
+            notice_pay_by = CASE WHEN $3::text IS NULL THEN NULL
+                                 WHEN $5::date IS NOT NULL THEN $5
+                                 WHEN ladder_month IS DISTINCT FROM $3 THEN NULL
+                                 ELSE notice_pay_by END,
             paid_through = coalesce($6, paid_through),
             second_notice_on = CASE WHEN $4 < 2 THEN NULL
                                     WHEN $4 >= 2 AND (second_notice_on IS NULL OR ladder_month IS DISTINCT FROM $3)
@@ -341,6 +360,17 @@ async def save_assessments(con: asyncpg.Connection, rows: list[tuple[str, Assess
                 today,
             )
             for enrollment_id, a, paid_through, today in rows
+        ],
+    )
+    await con.executemany(
+        """
+        INSERT INTO ladder_notices (enrollment_id, ladder_month, level, notice, sent_on, pay_by)
+        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING
+        """,
+        [
+            (enrollment_id, month_key_of(a), a.notice_level, a.warning.notice, today, a.warning.pay_by)
+            for enrollment_id, a, _, today in rows
+            if a.warning is not None
         ],
     )
 

@@ -117,6 +117,9 @@ async def test_r2_8_unsubsidized_missed_month_is_warned_then_terminated_to_the_l
     await world.through(date(2026, 1, 23))
     assert not world.of(e, AccountDelinquent), "February is due Jan 23: not late yet"
     await world.through(date(2026, 1, 24))
+    assert (await world.row(e))["status"] == "delinquent", "R2.8: delinquent once the due date passed"
+    assert not world.of(e, AccountDelinquent), "the notice goes out with the next bill, on the 1st (R2.7 example)"
+    await world.through(date(2026, 2, 1))
     [warning] = world.of(e, AccountDelinquent)
     assert (warning.notice, warning.first_unpaid_month, warning.pay_by, warning.amount_past_due) == (
         "past_due_warning",
@@ -163,23 +166,26 @@ async def test_r2_4_paying_the_full_balance_mid_ladder_makes_the_account_active_
     assert world.of(e, PaymentApplied)[-1].balance == Decimal("0.00")
     row = await world.row(e)
     assert (row["status"], row["notice_level"], row["paid_through"]) == ("active", 0, date(2026, 3, 31))
-    await world.through(date(2026, 3, 24))
+    await world.through(date(2026, 4, 1))
     assert world.of(e, AccountDelinquent)[-1].first_unpaid_month == "2026-04", "a new ladder for April"
     assert [n.notice for n in world.of(e, AccountDelinquent)] == ["past_due_warning", "past_due_warning"]
 
 
-async def test_d7_a_returned_monthly_payment_reverts_the_month_and_warns_at_once(world: World) -> None:
+async def test_d7_a_returned_monthly_payment_reverts_the_month_at_once_and_warns_with_the_next_bill(
+    world: World,
+) -> None:
     e = await active_from_january(world)
     await world.through(date(2026, 1, 20))
     payment = await world.pay(e, "100.00")
     await world.through(date(2026, 1, 27))
     assert (await world.row(e))["paid_through"] == date(2026, 2, 28) and not world.of(e, AccountDelinquent)
-    caused = await world.returned(e, payment, "100.00")
-    [warning] = [x for x in caused if isinstance(x, AccountDelinquent)]
-    assert (warning.first_unpaid_month, warning.pay_by) == ("2026-02", date(2026, 2, 23))
+    await world.returned(e, payment, "100.00")
     row = await world.row(e)
     assert (row["status"], row["paid_through"]) == ("delinquent", date(2026, 1, 31))
     assert await world.returned(e, payment, "100.00") == [], "the same return twice changes nothing"
+    await world.through(date(2026, 2, 1))
+    [warning] = world.of(e, AccountDelinquent)
+    assert (warning.first_unpaid_month, warning.pay_by) == ("2026-02", date(2026, 2, 23))
 
 
 async def test_d7_a_returned_binder_cancels_even_after_activation(world: World) -> None:
@@ -278,3 +284,52 @@ async def test_d5_threshold_policy_keeps_a_95_percent_payer_active(coverage_pool
     await world.through(date(2026, 1, 24))
     assert not world.of(e, AccountDelinquent)
     assert (await world.row(e))["status"] == "active"
+
+
+def renewal(start: date, *, subsidy: str) -> object:
+    e = enrollment(start, subsidy=subsidy)
+    return e.model_copy(update={"renewal_of": f"RefID{int(e.enrollment_id[5:]) + 1}"})
+
+
+async def test_r1_14_an_unpaid_january_renewal_is_delinquent_not_cancelled_and_ends_december_31(world: World) -> None:
+    await world.on(date(2026, 11, 10))
+    e = renewal(date(2027, 1, 1), subsidy="none")
+    assert await world.enroll(e) == [], "no binder invoice for a renewal"
+    assert (await world.row(e))["status"] == "active"
+    await world.through(date(2026, 12, 1))
+    [bill] = world.of(e, InvoiceIssued)
+    assert (bill.coverage_month, bill.due_date, bill.binder) == ("2027-01", date(2026, 12, 23), False)
+    await world.through(date(2026, 12, 24))
+    assert (await world.row(e))["status"] == "delinquent" and not world.of(e, EnrollmentCancelledNoBinder)
+    await world.through(date(2027, 1, 23))
+    [warning] = world.of(e, AccountDelinquent)
+    assert (warning.notice, warning.pay_by, warning.first_unpaid_month) == (
+        "past_due_warning",
+        date(2027, 1, 23),
+        "2027-01",
+    )
+    assert not world.of(e, CoverageTerminated)
+    await world.through(date(2027, 1, 24))
+    [ended] = world.of(e, CoverageTerminated)
+    assert (ended.end_date, ended.reason) == (date(2026, 12, 31), "non_payment")
+
+
+async def test_r1_14_r2_7_an_unpaid_connectorcare_renewal_is_warned_jan_feb_mar_and_ends_january_31(
+    world: World,
+) -> None:
+    await world.on(date(2026, 12, 5))
+    e = renewal(date(2027, 1, 1), subsidy="connectorcare")
+    [bill] = await world.enroll(e)
+    assert isinstance(bill, InvoiceIssued), "submitted after December 1: January is billed at once"
+    assert (bill.coverage_month, bill.due_date, bill.binder) == ("2027-01", date(2026, 12, 23), False)
+    await world.through(date(2027, 3, 23))
+    notices = [(n.notice, world.sent_on(n), n.pay_by) for n in world.of(e, AccountDelinquent)]
+    assert notices == [
+        ("past_due_warning", date(2027, 1, 1), date(2027, 1, 23)),
+        ("termination_warning_1", date(2027, 2, 1), date(2027, 2, 23)),
+        ("termination_warning_2", date(2027, 3, 1), date(2027, 3, 23)),
+    ]
+    assert not world.of(e, CoverageTerminated)
+    await world.through(date(2027, 3, 24))
+    [ended] = world.of(e, CoverageTerminated)
+    assert (ended.end_date, ended.reason) == (date(2027, 1, 31), "non_payment_after_grace")

@@ -76,13 +76,19 @@ class World:
         self.daily = DailyWork(self.service, self.policy)
         self.today = date(2000, 1, 1)
         self.published: list[Event] = []
+        self.days: dict[int, date] = {}
 
     async def _run(self, step: Any, *args: Any) -> list[Event]:
         async with self.pool.acquire() as con, con.transaction():
             out: list[Outgoing] = list(await step(con, *args) or [])
         events = [o.event for o in out]
         self.published.extend(events)
+        self.days.update({id(e): self.today for e in events})
         return events
+
+    def sent_on(self, event: Event) -> date:
+        """The business date on which the world published `event`."""
+        return self.days[id(event)]
 
     async def handle(self, event: Event, handler: Any) -> list[Event]:
         key = getattr(event, "enrollment_id", "k")

@@ -27,3 +27,8 @@ def bill_terms(business_date: date) -> tuple[str, date]:
 def is_billable(monthly_premium: Decimal, coverage_start: date, coverage_end: date, month: date) -> bool:
     """D4/R3.2: no bill while the premium is $0; R1.6: none for a month outside the coverage period."""
     return monthly_premium > 0 and coverage_start <= month <= coverage_end
+
+
+def already_billed(month: date, business_date: date) -> bool:
+    """R1.4: the bill for `month` is issued on the 1st of the month before; has that day come?"""
+    return business_date >= add_months(month.replace(day=1), -1)
