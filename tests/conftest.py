@@ -20,6 +20,17 @@ from premiums_cli import idle, stack
 SERVICES = ("payments", "autopay", "coverage", "notifications")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The shared business clock only moves forward: the `dated` scenarios, which need it before the next
+    December, run before the other end-to-end tests (which work relative to whatever date it shows)."""
+    dated = [item for item in items if item.get_closest_marker("dated")]
+    if not dated:
+        return
+    rest = [item for item in items if not item.get_closest_marker("dated")]
+    first_e2e = next((i for i, item in enumerate(rest) if item.get_closest_marker("e2e")), len(rest))
+    items[:] = rest[:first_e2e] + dated + rest[first_e2e:]
+
+
 def _export_local_environment() -> None:
     for key, value in stack.local_environment().items():
         os.environ.setdefault(key, value)

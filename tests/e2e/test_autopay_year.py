@@ -1,14 +1,19 @@
-"""AutoPay through Kafka, HTTP and the simulated clock, with coverage's real bills and the sandbox bank.
-
-Three members start coverage on the same 1st (D9, D10, R4.3–R4.6, R5.9–R5.11, N12):
+"""AutoPay for a whole plan year through Kafka, HTTP and the simulated clock, with coverage's real bills and
+the sandbox bank (D9, D10, R4.3–R4.6, R5.9–R5.11, N12). Everyone starts coverage on the next January 1:
 - Ana sets AutoPay up while her binder is pending: it drafts the binder the next day (R4.6), then every
-  monthly bill coverage issues on the 1st is drafted on the 22nd, exactly once, for the amount due, to the
-  end of the plan year; when her premium changes (PremiumChanged upstream) the new amount is announced as a
-  changed amount at least 10 days before its draft (N12);
-- Ben pays his binder online, then puts AutoPay on an account ending 0001 (R01): the draft is retried once,
-  3 banking days later, as RETRY PYMT, and not again; he then cancels AutoPay;
-- Cleo's AutoPay account ends 0002 (R02): the return suspends her mandate and she is not drafted again.
-A replayed draft day (the same clock record delivered again, then autopay restarted) drafts nothing twice.
+  monthly bill coverage issues on the 1st is drafted on the 22nd, exactly once, for the amount due: twelve
+  drafts in the year, one per coverage month. When her premium changes (PremiumChanged upstream) the new
+  amount is announced as a changed amount at least 10 days before its draft (N12);
+- three more members pay their binder online and then draft every month from a good account: eleven drafts;
+- Ben puts AutoPay on an account ending 0001 (R01): the draft is retried once, 3 banking days later, as
+  RETRY PYMT, and not again; he then cancels AutoPay;
+- Cleo's AutoPay account ends 0002 (R02): the return suspends her mandate and she is not drafted again;
+- Dan's ends 0007 (R07): the authorization is revoked and nothing further is drafted;
+- Finn (unsubsidized) drafts from an account ending 0001 too: his months are returned, his coverage is
+  terminated (R2.8), and from then on nothing is drafted, the scheduled retry included.
+A replayed draft day (the same clock record delivered again, then autopay restarted) drafts nothing twice,
+and for one month two autopay processes share the consumer group and the database: every mandate is
+still drafted exactly once.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from premiums_cli.demo import first_of_month_after_next, new_enrollment, submit_enrollment
+from premiums_cli.demo import new_enrollment, submit_enrollment
 from premiums_cli.kafka_io import producer, publish, read_all
 from premiums_cli.token import token_for
 from premiums_common.banking_days import add_banking_days
@@ -27,7 +32,15 @@ from premiums_common.outbox import Outgoing
 from premiums_contracts import Envelope
 from premiums_contracts.events import EnrollmentSubmitted, PremiumChanged
 
-from tests.e2e.support import PAYMENTS, body_of, business_date, headers_of, premiums, records_for
+from tests.e2e.support import (
+    PAYMENTS,
+    body_of,
+    business_date,
+    coverage_events,
+    headers_of,
+    premiums,
+    records_for,
+)
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("system"), pytest.mark.timeout(2400)]
@@ -152,17 +165,27 @@ async def replay_clock_record(day: date) -> None:
         )
 
 
-async def test_autopay_drafts_each_bill_once_retries_r01_once_and_suspends_on_r02() -> None:
+def next_plan_year(today: date) -> date:
+    """The next January 1 whose binder (due December 23) can still be drafted after AutoPay is set up."""
+    return date(today.year + 1, 1, 1) if today <= date(today.year, 12, 1) else date(today.year + 2, 1, 1)
+
+
+def unsubsidized(enrollment: EnrollmentSubmitted) -> EnrollmentSubmitted:
+    return enrollment.model_copy(update={"subsidy": "none", "aptc_amount": Decimal("0.00")})
+
+
+async def test_a_year_of_autopay_twelve_drafts_retries_revocations_terminations_and_two_replicas() -> None:
     today = business_date()
-    start = first_of_month_after_next(today)
-    if start.month > 8:  # R1.6: plan years end December 31; keep at least four monthly bills in the story
-        start = date(start.year + 1, 1, 1)
-    ana, ben, cleo = (new_enrollment(start, premium=PREMIUM) for _ in range(3))
-    for enrollment in (ana, ben, cleo):
+    start = next_plan_year(today)
+    ana, ben, cleo, dan = (new_enrollment(start, premium=PREMIUM) for _ in range(4))
+    finn = unsubsidized(new_enrollment(start, premium=PREMIUM))
+    crowd = [new_enrollment(start, premium=PREMIUM) for _ in range(3)]
+    everyone = [ana, ben, cleo, dan, finn, *crowd]
+    for enrollment in everyone:
         await submit_enrollment(enrollment)
 
     async with httpx.AsyncClient(timeout=30) as http:
-        for enrollment in (ana, ben, cleo):
+        for enrollment in everyone:
             await known_to_autopay(http, enrollment)
 
         # AutoPay holds tokens only: an account number in the body is refused in plain words.
@@ -199,7 +222,7 @@ async def test_autopay_drafts_each_bill_once_retries_r01_once_and_suspends_on_r0
         mandate = created.json()
         assert (mandate["status"], mandate["sec_code"], mandate["payment_type"]) == ("active", "WEB", "R")
         assert mandate["account_last4"] == "4321" and mandate["authorization"]["text_version"] == "autopay-web-2026-01"
-        for enrollment in (ben, cleo):
+        for enrollment in (ben, cleo, dan, finn, *crowd):
             await pay_binder_online(http, enrollment)
 
     advance(today + timedelta(days=1))
@@ -207,7 +230,7 @@ async def test_autopay_drafts_each_bill_once_retries_r01_once_and_suspends_on_r0
     assert len(binder) == 1 and binder[0]["amount"] == PREMIUM and binder[0]["coverage_month"] == month_of(start)
     assert binder[0]["entry_description"] == "HLTH PREM" and binder[0]["origin"] == "autopay"
     advance(today + timedelta(days=7))
-    for enrollment in (ana, ben, cleo):
+    for enrollment in everyone:
         await soon(
             lambda e=enrollment: records_for("coverage.events", e.enrollment_id, "coverage.CoverageActivated.v1"),
             f"{enrollment.enrollment_id} activated",
@@ -216,7 +239,9 @@ async def test_autopay_drafts_each_bill_once_retries_r01_once_and_suspends_on_r0
     assert [s["request_id"] for s in submitted] == [binder[0]["request_id"]]
 
     async with httpx.AsyncClient(timeout=30) as http:
-        for enrollment, account in ((ben, "000555550001"), (cleo, "000555550002")):
+        accounts = [(ben, "000555550001"), (cleo, "000555550002"), (dan, "000555550007"), (finn, "000555560001")]
+        accounts += [(member, GOOD_ACCOUNT) for member in crowd]
+        for enrollment, account in accounts:
             response = await set_up_autopay(http, enrollment, await vault(http, enrollment, account))
             assert response.status_code == 201, response.text
 
@@ -224,6 +249,8 @@ async def test_autopay_drafts_each_bill_once_retries_r01_once_and_suspends_on_r0
     # drafted on the 22nd, once; the third bill carries a new premium.
     first_bill = start
     change_bill = next_month(next_month(first_bill))
+    two_replicas_bill = next_month(change_bill)
+    finn_drafts_when_terminated: int | None = None
     bill_day = first_bill
     while bill_day.year == start.year and bill_day.month < 12:
         coverage_month = month_of(next_month(bill_day))
@@ -231,6 +258,8 @@ async def test_autopay_drafts_each_bill_once_retries_r01_once_and_suspends_on_r0
         amount = NEW_PREMIUM if bill_day >= change_bill else PREMIUM
         if bill_day == change_bill:
             await change_premium(ana, coverage_month)
+        if bill_day == two_replicas_bill:
+            premiums("stack", "scale", "autopay", "2")  # one consumer group, one database, two processes
         advance(bill_day)
 
         async def announced(month: str = coverage_month) -> list[dict[str, Any]]:
@@ -260,8 +289,16 @@ async def test_autopay_drafts_each_bill_once_retries_r01_once_and_suspends_on_r0
         assert len(month_drafts) == 1, month_drafts
         assert month_drafts[0]["amount"] == amount and month_drafts[0]["sec_code"] == "WEB"
 
+        for member in crowd:
+            drafted = [d for d in await drafts(member) if d["coverage_month"] == coverage_month]
+            assert [d["amount"] for d in drafted] == [PREMIUM], f"{member.enrollment_id}: {drafted}"
+        if bill_day == two_replicas_bill:
+            premiums("wait-idle")
+            assert "autopay-2" in premiums("stack", "status"), "the second replica ran through the month"
+            premiums("stack", "scale", "autopay", "1")
         if bill_day == first_bill:
             await returns_in_the_first_month(ben, cleo, coverage_month, draft_day)
+            await revoked_by_r07(dan, coverage_month)
         if bill_day == next_month(first_bill):
             for enrollment in (ben, cleo):
                 assert not [d for d in await drafts(enrollment) if d["coverage_month"] == coverage_month]
@@ -271,12 +308,29 @@ async def test_autopay_drafts_each_bill_once_retries_r01_once_and_suspends_on_r0
             premiums("stack", "restart", "autopay")
             premiums("wait-idle")
             assert len([d for d in await drafts(ana) if d["coverage_month"] == coverage_month]) == 1
+        if finn_drafts_when_terminated is None and await coverage_events(finn, "CoverageTerminated"):
+            finn_drafts_when_terminated = len(await drafts(finn))
         bill_day = next_month(bill_day)
 
     by_month = sorted(d["coverage_month"] for d in await drafts(ana))
-    expected = [month_of(date(start.year, m, 1)) for m in range(start.month, 13)]
-    assert by_month == expected, "one draft per coverage month, the binder included"
-    assert len(expected) >= 4
+    assert by_month == [month_of(date(start.year, m, 1)) for m in range(1, 13)], "twelve drafts, one a month"
+    assert len(await drafts(dan)) == 1, "R07: nothing drafted after the revocation"
+    [ended] = await coverage_events(finn, "CoverageTerminated")
+    assert ended["end_date"] == date(start.year, 1, 31).isoformat(), "R2.8: back to the last month paid"
+    assert finn_drafts_when_terminated is not None and len(await drafts(finn)) == finn_drafts_when_terminated, (
+        "nothing drafted once coverage ended"
+    )
+    async with httpx.AsyncClient(timeout=30) as http:
+        assert (await mandate_of(http, finn))["status"] == "active", "the mandate stays; coverage stopped it"
+
+
+async def revoked_by_r07(dan: EnrollmentSubmitted, coverage_month: str) -> None:
+    """R5.9/D10: R07 (authorization revoked) is never retried and revokes the mandate."""
+    cancelled = await soon(lambda: autopay_events(dan, "AutopayCancelled"), "Dan's revocation")
+    assert cancelled[0]["reason"].startswith("R07"), cancelled
+    async with httpx.AsyncClient(timeout=30) as http:
+        assert (await mandate_of(http, dan))["status"] == "revoked"
+    assert [d["coverage_month"] for d in await drafts(dan)] == [coverage_month], "never retried"
 
 
 async def returns_in_the_first_month(

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from premiums_cli.stack.errors import StackError
-from premiums_cli.stack.lifecycle import down, start_service, status, stop_service, up
+from premiums_cli.stack.lifecycle import down, scale, start_service, status, stop_service, up
 
 SERVICE_NAMES = ("payments", "autopay", "coverage", "notifications")
 
@@ -82,10 +82,20 @@ def _restart(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scale(args: argparse.Namespace) -> int:
+    """Run N processes of one service (replicas 2…N listen on port + 100, + 200, …)."""
+    try:
+        pids = scale(args.service, args.replicas)
+    except StackError as error:
+        return _fail(error)
+    print(f"{args.service}: {len(pids)} replica(s) running (pids {', '.join(map(str, pids))})")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `stack` with `up [--infra-only] [--json]`, `down`, `status [--json]`; each sets `func`."""
     stack = subparsers.add_parser("stack", help="start, check and stop the local stack")
-    commands = stack.add_subparsers(dest="stack_command", metavar="{up,down,restart,status}", required=True)
+    commands = stack.add_subparsers(dest="stack_command", metavar="{up,down,restart,scale,status}", required=True)
 
     up_parser = commands.add_parser("up", help="start Kafka, PostgreSQL, the SMTP sink and the services")
     up_parser.add_argument("--infra-only", action="store_true", help="start the infrastructure alone")
@@ -98,6 +108,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     restart_parser = commands.add_parser("restart", help="restart services (all, or those named)")
     restart_parser.add_argument("services", nargs="*", choices=[*SERVICE_NAMES, []], metavar="SERVICE")
     restart_parser.set_defaults(func=_restart)
+
+    scale_parser = commands.add_parser("scale", help="run N replicas of a service (one consumer group)")
+    scale_parser.add_argument("service", choices=SERVICE_NAMES)
+    scale_parser.add_argument("replicas", type=int)
+    scale_parser.set_defaults(func=_scale)
 
     status_parser = commands.add_parser("status", help="what runs where")
     status_parser.add_argument("--json", action="store_true", help="machine-readable JSON")

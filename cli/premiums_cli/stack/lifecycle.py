@@ -16,7 +16,7 @@ from premiums_cli.stack.kafka import Kafka
 from premiums_cli.stack.paths import StackPaths
 from premiums_cli.stack.postgres import Postgres
 from premiums_cli.stack.progress import Stopwatch, say
-from premiums_cli.stack.services import SERVICE_PORTS, Service
+from premiums_cli.stack.services import MAX_REPLICAS, SERVICE_PORTS, Service
 from premiums_cli.stack.smtp import SmtpSink
 
 T = TypeVar("T")
@@ -28,6 +28,12 @@ def infrastructure(paths: StackPaths) -> list[Component]:
 
 def services(paths: StackPaths) -> list[Component]:
     return [Service(paths, name) for name in SERVICE_PORTS]
+
+
+def extra_replicas(paths: StackPaths, *, running_only: bool = True) -> list[Component]:
+    """Replicas 2 and up that `scale` started (and that still run, unless `running_only` is False)."""
+    extra = [Service(paths, name, n) for name in SERVICE_PORTS for n in range(2, MAX_REPLICAS + 1)]
+    return [c for c in extra if not running_only or c.running_pid() is not None]
 
 
 @contextlib.contextmanager
@@ -77,7 +83,7 @@ def down() -> None:
     """Stop exactly what the stack started (PIDs in `.local/run/*.pid`): services, SMTP, Kafka, PostgreSQL."""
     paths = StackPaths.discover()
     with _stack_lock(paths):
-        _each(services(paths), lambda component: component.stop())
+        _each([*extra_replicas(paths), *services(paths)], lambda component: component.stop())
         for component in reversed(infrastructure(paths)):
             component.stop()
 
@@ -85,7 +91,9 @@ def down() -> None:
 def status() -> list[dict[str, Any]]:
     """One entry per component: name, kind, state (running|unresponsive|stopped|port-taken), pid, port…"""
     paths = StackPaths.discover()
-    return _each([*infrastructure(paths), *services(paths)], lambda component: component.status())
+    return _each(
+        [*infrastructure(paths), *services(paths), *extra_replicas(paths)], lambda component: component.status()
+    )
 
 
 def start_service(name: str) -> int:
@@ -96,3 +104,14 @@ def start_service(name: str) -> int:
 def stop_service(name: str, sig: signal.Signals = signal.SIGTERM) -> bool:
     """Stop one service with `sig` (SIGKILL for a crash test); False when it was not running."""
     return Service(StackPaths.discover(), name).stop(sig)
+
+
+def scale(name: str, replicas: int) -> list[int]:
+    """Run exactly `replicas` processes of service `name` (starting or stopping replicas 2 and up);
+    returns the PIDs of the running ones. They share the database and the consumer group."""
+    paths = StackPaths.discover()
+    wanted = [Service(paths, name, n) for n in range(1, replicas + 1)]
+    surplus = [Service(paths, name, n) for n in range(replicas + 1, MAX_REPLICAS + 1)]
+    with _stack_lock(paths):
+        _each([c for c in surplus if c.running_pid() is not None], lambda component: component.stop())
+        return _each(wanted, lambda component: component.ensure_running())

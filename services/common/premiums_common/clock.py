@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time
 
 import asyncpg
@@ -23,6 +24,15 @@ class BusinessClock:
 
     def observe(self, business_date: date) -> None:
         self._simulated = business_date
+
+    async def follow(self, pool: asyncpg.Pool, interval: float = 0.5) -> None:
+        """Keep up with the date another replica recorded (forward only): Kafka gives the clock topic's one
+        partition to one process of the group, and every replica's HTTP requests and handlers need today."""
+        while True:
+            stored = await pool.fetchval("SELECT business_date FROM business_clock")
+            if stored is not None and (self._simulated is None or stored > self._simulated):
+                self._simulated = stored
+            await asyncio.sleep(interval)
 
     def today(self) -> date:
         if self.mode == "simulated" and self._simulated is not None:

@@ -118,6 +118,7 @@ class Service:
             consumer.subscribe(broker)
         await broker.start()
         self._tasks = [asyncio.create_task(self._supervise(task)) for task in self.background]
+        self._tasks.append(asyncio.create_task(self._supervise(lambda: self.clock.follow(self.pool))))
         self.ready = True
         log.info("service ready", extra={"seconds": round(time.monotonic() - started, 2)})
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -41,8 +42,9 @@ async def _view(request: Request, row: Any) -> dict[str, Any]:
         next_due = row["binder_due_date"]
     elif row["status"] == "delinquent" and row["notice_pay_by"] is not None:
         next_due = row["notice_pay_by"]
-    elif row["status"] in ("active", "delinquent") and row["paid_through"] is not None:
-        next_due = monthly_due_date(add_months(row["paid_through"].replace(day=1), 1))
+    elif row["status"] in ("active", "delinquent"):
+        paid = row["paid_through"] or row["coverage_start"] - timedelta(days=1)  # a renewal before it pays (R1.14)
+        next_due = monthly_due_date(add_months(paid.replace(day=1), 1))
     else:
         next_due = None
     return {
@@ -108,7 +110,12 @@ async def request_reinstatement(enrollment_id: str, request: Request, caller: Ca
     if row["status"] != "terminated" or not (row["termination_reason"] or "").startswith("non_payment"):
         raise Problem(409, "Not reinstatable", "Only coverage ended for non-payment can be reinstated.")
     if not within_window(today, row["reinstate_by"]):
-        raise Problem(409, "Too late", "Reinstatement had to be requested within 35 days of the termination notice.")
+        raise Problem(
+            409,
+            "Too late",
+            f"Reinstatement had to be requested by {row['reinstate_by']:%B %-d, %Y}, "
+            "within 35 days of the termination notice.",
+        )
     async with service.pool.acquire() as con, con.transaction():
         row = await repo.enrollment(con, enrollment_id, lock=True)
         charges = await repo.charges(con, enrollment_id)
