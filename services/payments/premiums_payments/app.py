@@ -33,14 +33,15 @@ CONSUMED_TOPICS = [COVERAGE_EVENTS.name, PAYMENTS_COMMANDS.name, ENROLLMENT_EVEN
 
 
 def bank_gateway(vault: Vault) -> BankGateway:
-    """`PREMIUMS_BANK_GATEWAY`: `sandbox` (default) or `nacha` (files under `PREMIUMS_BANK_DIR`)."""
+    """`PREMIUMS_BANK_GATEWAY`: `sandbox` (default) or `nacha` (files under `PREMIUMS_BANK_DIR`: debits go to
+    `outbound/`, the bank's return and NOC files are read from `inbound/`)."""
     choice = os.environ.get("PREMIUMS_BANK_GATEWAY", "sandbox")
     if choice == "nacha":
         folder = Path(os.environ.get("PREMIUMS_BANK_DIR", ".local/bank"))
-        return NachaGateway(vault, folder / "outbound")
+        return NachaGateway(vault, folder / "outbound", inbound=folder / "inbound")
     if choice != "sandbox":
         raise ValueError(f"PREMIUMS_BANK_GATEWAY must be 'sandbox' or 'nacha', not {choice!r}")
-    return SandboxGateway()
+    return SandboxGateway(vault)
 
 
 def build(settings: Settings | None = None) -> Service:

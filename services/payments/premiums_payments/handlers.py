@@ -17,7 +17,6 @@ from premiums_common.service import Service
 from premiums_common.timezone import NEW_YORK
 from premiums_contracts import Envelope, Event
 from premiums_contracts.events import (
-    BankAccountChanged,
     CoverageReinstated,
     CoverageTerminated,
     EnrollmentCancelledNoBinder,
@@ -33,6 +32,7 @@ from premiums_contracts.events import (
 )
 
 from premiums_payments import repository as repo
+from premiums_payments.account_corrections import apply_notification_of_change
 from premiums_payments.adapters.gateway import BankGateway
 from premiums_payments.adapters.vault import Vault, new_instrument_token
 from premiums_payments.domain.bank_account import BankAccount, InvalidBankAccount
@@ -386,9 +386,12 @@ class Payments:
     # -- daily work ----------------------------------------------------------------------------------
 
     async def settle(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:
-        """ARCHITECTURE §5: hand the bank yesterday's debits, hear its returns and NOCs, clear what is due."""
+        """ARCHITECTURE §5: hand the bank yesterday's debits, hear its returns and NOCs, clear what is due.
+
+        Reports due today are applied before clearing; what the bank hands over today (the NACHA gateway's
+        inbound files; the sandbox schedules its reports for later days) is applied right after hearing it."""
         await self.gateway.send(con, business_date)
-        caused = [*await self._returns(con, business_date), *await self._notices(con, business_date)]
+        caused = await self._bank_reports(con, business_date)
         for row in await repo.settle_due(con, business_date):
             event = PaymentCleared(
                 payment_id=row["payment_id"],
@@ -399,7 +402,11 @@ class Payments:
             )
             caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"], row["traceparent"]))
         await self.gateway.receive(con, business_date, next_banking_day(business_date))
+        caused.extend(await self._bank_reports(con, business_date))
         return caused
+
+    async def _bank_reports(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:
+        return [*await self._returns(con, business_date), *await self._notices(con, business_date)]
 
     async def _returns(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:
         """R5.9/D7/D10: a returned debit is reported once per return code, retryable only if R01/R09 and no binder."""
@@ -423,17 +430,12 @@ class Payments:
         return caused
 
     async def _notices(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:
-        """R5.14: a Notification of Change tells autopay (and the member) that the account details changed."""
+        """R5.14: a Notification of Change corrects the vault, then tells autopay (and the member) about it."""
         caused = []
         for row in await repo.apply_due_notices(con, business_date):
-            event = BankAccountChanged(
-                instrument_token=row["instrument_token"],
-                enrollment_id=row["enrollment_id"],
-                change_code=row["change_code"],
-                account_last4=row["account_last4"],
-                account_type=row["account_type"],
-            )
-            caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"], row["traceparent"]))
+            event = await apply_notification_of_change(con, self.vault, row, business_date)
+            if event is not None:
+                caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"], row["traceparent"]))
         return caused
 
     async def purge_idempotency_keys(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:

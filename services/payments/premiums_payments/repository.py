@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeAlias
@@ -195,18 +198,36 @@ async def schedule_bank_reports(
     )
 
 
-async def add_bank_report(con: Db, payment_id: str, kind: str, code: str, effective_on: date) -> None:
-    await con.execute(
-        "INSERT INTO bank_reports (payment_id, kind, code, effective_on) VALUES ($1, $2, $3, $4)",
-        payment_id,
-        kind,
-        code,
-        effective_on,
+@dataclass(frozen=True)
+class BankReport:
+    """One return or NOC as the bank reported it; a NOC's corrected data travels sealed (vault key id, bytes)."""
+
+    payment_id: str
+    kind: str
+    code: str
+    corrected: tuple[str, bytes] | None = None
+
+
+async def add_bank_report(
+    con: Db, payment_id: str, kind: str, code: str, effective_on: date, corrected: tuple[str, bytes] | None = None
+) -> None:
+    await add_bank_reports(con, [BankReport(payment_id, kind, code, corrected)], effective_on=effective_on)
+
+
+async def add_bank_reports(con: Db, reports: Sequence[BankReport], *, effective_on: date) -> None:
+    await con.executemany(
+        """
+        INSERT INTO bank_reports (payment_id, kind, code, effective_on, corrected_key_id, corrected_data)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        """,
+        [(r.payment_id, r.kind, r.code, effective_on, *(r.corrected or (None, None))) for r in reports],
     )
 
 
 async def apply_due_returns(con: asyncpg.Connection, business_date: date) -> list[Any]:
-    """Returns due by `business_date`, deduplicated on (payment, return code) (DOMAIN §7.3), in one statement."""
+    """Returns due by `business_date`, deduplicated on (payment, return code) (DOMAIN §7.3), in one statement.
+
+    A payment is returned once: a later return of it under another code is recorded, not applied again."""
     return list(
         await con.fetch(
             """
@@ -222,7 +243,7 @@ async def apply_due_returns(con: asyncpg.Connection, business_date: date) -> lis
                 RETURNING payment_id, return_code, returned_on
             )
             UPDATE payments p SET status = 'returned', return_code = f.return_code, returned_on = f.returned_on
-            FROM fresh f WHERE p.payment_id = f.payment_id
+            FROM fresh f WHERE p.payment_id = f.payment_id AND p.status <> 'returned'
             RETURNING p.payment_id, p.enrollment_id, p.member_id, p.amount, p.binder, p.channel, p.instrument_token,
                       p.account_last4, p.correlation_id, p.traceparent, f.return_code, f.returned_on
             """,
@@ -232,24 +253,30 @@ async def apply_due_returns(con: asyncpg.Connection, business_date: date) -> lis
 
 
 async def apply_due_notices(con: asyncpg.Connection, business_date: date) -> list[Any]:
-    """NOCs due by `business_date`, once per (payment, change code) (R5.14), in one statement."""
+    """NOCs due by `business_date`, once per (payment, change code) (R5.14), in one statement, with the sealed
+    corrected data (of the first report that has some)."""
     return list(
         await con.fetch(
             """
             WITH due AS (
                 UPDATE bank_reports SET processed_on = $1
                 WHERE processed_on IS NULL AND kind = 'noc' AND effective_on <= $1
-                RETURNING payment_id, code, effective_on
+                RETURNING id, payment_id, code, effective_on, corrected_key_id, corrected_data
+            ), chosen AS (
+                SELECT DISTINCT ON (payment_id, code) * FROM due
+                ORDER BY payment_id, code, effective_on, corrected_data IS NULL, id
             ), fresh AS (
                 INSERT INTO bank_notices (payment_id, change_code, received_on)
-                SELECT DISTINCT ON (payment_id, code) payment_id, code, effective_on FROM due
-                ORDER BY payment_id, code, effective_on
+                SELECT payment_id, code, effective_on FROM chosen
                 ON CONFLICT DO NOTHING
                 RETURNING payment_id, change_code
             )
-            SELECT p.payment_id, p.enrollment_id, p.correlation_id, p.traceparent, f.change_code, b.instrument_token,
-                   b.account_last4, b.account_type
-            FROM fresh f JOIN payments p USING (payment_id) JOIN bank_accounts b USING (instrument_token)
+            SELECT p.payment_id, p.enrollment_id, p.correlation_id, p.traceparent, p.instrument_token,
+                   f.change_code, c.corrected_key_id, c.corrected_data
+            FROM fresh f JOIN chosen c ON c.payment_id = f.payment_id AND c.code = f.change_code
+            JOIN payments p ON p.payment_id = f.payment_id
+            WHERE p.instrument_token IS NOT NULL
+            ORDER BY p.payment_id
             """,
             business_date,
         )
@@ -275,6 +302,115 @@ async def debits_to_file(con: asyncpg.Connection, business_date: date, file_name
             """,
             business_date,
             file_name,
+        )
+    )
+
+
+async def reserve_trace_sequences(con: Db, count: int) -> list[int]:
+    """`count` trace sequences no other file uses (until the 7 digits wrap), ascending."""
+    rows = await con.fetch("SELECT nextval('nacha_trace_sequence') AS n FROM generate_series(1, $1)", count)
+    return sorted(int(r["n"]) for r in rows)
+
+
+async def record_trace_numbers(con: Db, traces: Sequence[tuple[str, str]]) -> None:
+    await con.execute(
+        """
+        UPDATE payments p SET trace_number = t.trace_number
+        FROM unnest($1::text[], $2::text[]) AS t(payment_id, trace_number) WHERE p.payment_id = t.payment_id
+        """,
+        [payment_id for payment_id, _ in traces],
+        [trace for _, trace in traces],
+    )
+
+
+async def debits_by_trace(con: Db, traces: Sequence[str]) -> dict[str, Any]:
+    """The filed debit each trace names; after the sequence wraps, the most recently filed one."""
+    rows = await con.fetch(
+        """
+        SELECT DISTINCT ON (trace_number) trace_number, payment_id, amount FROM payments
+        WHERE trace_number = ANY($1::text[]) ORDER BY trace_number, business_date DESC
+        """,
+        list(traces),
+    )
+    return {r["trace_number"]: r for r in rows}
+
+
+async def bank_file_outcome(con: Db, sha256: str) -> str | None:
+    outcome = await con.fetchval("SELECT outcome FROM bank_files WHERE sha256 = $1", sha256)
+    return None if outcome is None else str(outcome)
+
+
+async def remember_bank_file(
+    con: Db,
+    sha256: str,
+    file_name: str,
+    received_on: date,
+    outcome: str,
+    returns: int,
+    notices: int,
+    problems: Sequence[str],
+) -> None:
+    await con.execute(
+        """
+        INSERT INTO bank_files (sha256, file_name, received_on, outcome, returns, notices, problems)
+        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+        """,
+        sha256,
+        file_name,
+        received_on,
+        outcome,
+        returns,
+        notices,
+        json.dumps(list(problems)),
+    )
+
+
+async def bank_files(con: Db, received_on: date) -> list[Any]:
+    return list(await con.fetch("SELECT * FROM bank_files WHERE received_on = $1 ORDER BY read_at", received_on))
+
+
+async def vault_row_for_update(con: asyncpg.Connection, token: str) -> Any:
+    """The vault row a NOC corrects, locked: two NOCs for one account apply one after the other."""
+    return await con.fetchrow(
+        """
+        SELECT instrument_token, routing_number, account_ciphertext, key_id, account_type, holder_name
+        FROM bank_accounts WHERE instrument_token = $1 FOR UPDATE
+        """,
+        token,
+    )
+
+
+async def correct_bank_account(con: Db, token: str, row: dict[str, Any]) -> None:
+    """R5.14: the vault row after a NOC: new ciphertext, same token."""
+    await con.execute(
+        """
+        UPDATE bank_accounts SET routing_number = $2, account_ciphertext = $3, key_id = $4, account_last4 = $5,
+            account_type = $6, holder_name = $7, corrected_by = $8, corrected_on = $9
+        WHERE instrument_token = $1
+        """,
+        token,
+        row["routing_number"],
+        row["account_ciphertext"],
+        row["key_id"],
+        row["account_last4"],
+        row["account_type"],
+        row["holder_name"],
+        row["corrected_by"],
+        row["corrected_on"],
+    )
+
+
+async def cleared_debits_of_accounts_ending(con: Db, cleared_on: date, last4: str) -> list[Any]:
+    """The sandbox's NOC candidates: debits cleared on `cleared_on` from accounts ending `last4`, with the vault row."""
+    return list(
+        await con.fetch(
+            """
+            SELECT p.payment_id, b.instrument_token, b.account_ciphertext, b.key_id FROM payments p
+            JOIN bank_accounts b USING (instrument_token)
+            WHERE p.cleared_on = $1 AND p.method = 'ach_debit' AND p.account_last4 = $2
+            """,
+            cleared_on,
+            last4,
         )
     )
 

@@ -50,7 +50,7 @@ def vault() -> Vault:
 @pytest.fixture
 def payments(vault: Vault) -> Payments:
     service = Service(settings(), package="premiums_payments", title="payments", description="integration")
-    return Payments(service, vault, SandboxGateway())
+    return Payments(service, vault, SandboxGateway(vault))
 
 
 @pytest.fixture

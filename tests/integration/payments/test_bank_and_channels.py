@@ -42,7 +42,7 @@ RETURNED_ON = date(2031, 3, 6)
 
 def incoming(event: Event, key: str, at: datetime | None = None) -> Incoming:
     envelope = Envelope(type=event.ce_type(), source="/tests", subject=key, time=at or datetime.now(UTC))
-    return Incoming(envelope, event, event.topic, 0, 0, key, None)  # type: ignore[arg-type]
+    return Incoming(envelope, event, event.topic, 0, 0, key, None)
 
 
 async def billed(con: asyncpg.Connection, *, binder: bool) -> tuple[str, str]:
@@ -82,7 +82,7 @@ def of_type(caused: list[Any], kind: type[Event], payment_or_enrollment: str) ->
         o.event
         for o in caused
         if isinstance(o.event, kind)
-        and payment_or_enrollment in (getattr(o.event, "payment_id", None), o.event.enrollment_id)
+        and payment_or_enrollment in (getattr(o.event, "payment_id", None), getattr(o.event, "enrollment_id", None))
     ]
 
 
@@ -131,10 +131,12 @@ async def test_a_debit_accepted_on_friday_clears_monday_and_returns_tuesday(
     assert event.return_code == "R02" and event.returned_on == date(2031, 3, 11)
 
 
-async def test_r5_14_account_0098_clears_then_sends_noc_c01_once(con: asyncpg.Connection, payments: Payments) -> None:
+async def test_r5_14_account_0098_clears_then_sends_noc_c01_once_and_the_vault_takes_the_correction(
+    con: asyncpg.Connection, payments: Payments
+) -> None:
     payment = await pay(payments, con, "000555550098")
     await payments.settle(con, CLEARS_ON)
-    await repo.add_bank_report(con, payment["payment_id"], "noc", "C01", RETURNED_ON)
+    await repo.add_bank_report(con, payment["payment_id"], "noc", "C01", RETURNED_ON)  # a bare duplicate
     caused = await payments.settle(con, RETURNED_ON)
     changes = of_type(caused, BankAccountChanged, payment["enrollment_id"])
     assert len(changes) == 1
@@ -142,6 +144,10 @@ async def test_r5_14_account_0098_clears_then_sends_noc_c01_once(con: asyncpg.Co
     assert changes[0].instrument_token == payment["instrument_token"]
     assert not of_type(caused, PaymentReturned, payment["payment_id"])
     assert (await repo.payment(con, payment["payment_id"]))["status"] == "cleared"
+    # The sandbox's C01 names the account without its leading zeros; the token stays, the ciphertext is new.
+    stored = await repo.vault_row_for_update(con, payment["instrument_token"])
+    token = payment["instrument_token"]
+    assert payments.vault.decrypt(stored["key_id"], stored["account_ciphertext"], token=token) == "555550098"
 
 
 async def test_r5_4_account_0099_fails_validation_and_is_not_vaulted(
@@ -259,7 +265,8 @@ async def test_mail_check_is_received_on_its_deposit_date_and_clears_the_next_ba
     )
     row, caused = await payments.accept(con, order)
     assert row["business_date"] == date(2031, 3, 7) and row["settles_on"] == date(2031, 3, 10)
-    assert caused[0].event.method == "check" and caused[0].event.account_last4 is None
+    submitted: Any = caused[0].event
+    assert submitted.method == "check" and submitted.account_last4 is None
     cleared = of_type(await payments.settle(con, date(2031, 3, 10)), PaymentCleared, row["payment_id"])
     assert len(cleared) == 1
     await payments.settle(con, date(2031, 3, 11))
@@ -308,14 +315,16 @@ async def test_r4_8_a_check_for_a_closed_enrollment_waits_unapplied_until_staff_
         reason=str(match.reason),
         enrollment_id=closed,
     )
-    assert caused[0].event.reason == "The Enrollment ID on the payment matches no open enrollment."
+    unapplied: Any = caused[0].event
+    assert unapplied.reason == "The Enrollment ID on the payment matches no open enrollment."
     assert held["payment_id"] in [r["payment_id"] for r in await repo.unapplied_payments(con)]
     assert not of_type(await payments.settle(con, date(2031, 3, 10)), PaymentCleared, held["payment_id"])
 
     reopened, _ = await billed(con, binder=False)
     applied, submitted = await payments.apply_unapplied(con, held["payment_id"], reopened, "staff-7")
     assert (applied["status"], applied["enrollment_id"], applied["applied_by"]) == ("accepted", reopened, "staff-7")
-    assert submitted[0].event.channel == "mail" and submitted[0].event.method == "money_order"
+    resubmitted: Any = submitted[0].event
+    assert resubmitted.channel == "mail" and resubmitted.method == "money_order"
     assert of_type(await payments.settle(con, date(2031, 3, 11)), PaymentCleared, held["payment_id"])
     with pytest.raises(PaymentRefused, match="no unapplied payment"):
         await payments.apply_unapplied(con, held["payment_id"], reopened, "staff-7")

@@ -18,4 +18,5 @@ class BankGateway(Protocol):
         """Hand the bank the debits accepted before `business_date` (a NACHA file, or nothing)."""
 
     async def receive(self, con: asyncpg.Connection, business_date: date, report_on: date) -> None:
-        """Record what the bank reports (returns, NOCs) into `bank_reports`, due on `report_on`."""
+        """Record what the bank reports (returns, NOCs) into `bank_reports`: the sandbox's are due on `report_on`;
+        what a real bank's files say is due on `business_date`, the day they were read."""

@@ -1,5 +1,6 @@
 """NACHA files (DOMAIN §5.7, ARCHITECTURE §5): a pure builder of 94-character records, and the gateway that
-writes one file a business day to the outbound folder.
+writes one file a business day to the outbound folder and reads the bank's return and NOC files from the
+inbound one.
 
 Full account numbers exist only while a file is built: they are decrypted from the vault into the entry
 records and nowhere else (no event, log line or error carries them).
@@ -11,16 +12,18 @@ import math
 import os
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from premiums_common.banking_days import next_banking_day
 
 from premiums_payments import repository as repo
+from premiums_payments.adapters.bank_inbox import BankInbox
 from premiums_payments.adapters.vault import Vault
 
 RECORD_LENGTH = 94
@@ -58,6 +61,8 @@ class Debit:
     sec_code: str
     entry_description: str = "HLTH PREM"
     payment_type: str = "S"
+    trace_sequence: int | None = None
+    """Set by the gateway so traces stay unique across files (a return names its debit by trace alone)."""
 
 
 @dataclass(frozen=True)
@@ -177,19 +182,24 @@ def file_control(batches: int, lines_before: int, debits: Sequence[Debit]) -> st
     )
 
 
+def batch_key(debit: Debit) -> tuple[str, str]:
+    return debit.sec_code, debit.entry_description
+
+
 def build_file(origin: Originator, debits: Sequence[Debit], created: datetime, effective: date) -> NachaFile:
-    """One batch per (SEC code, entry description): WEB/PPD/TEL and `RETRY PYMT` reinitiations (R5.10)."""
+    """One batch per (SEC code, entry description): WEB/PPD/TEL and `RETRY PYMT` reinitiations (R5.10).
+
+    Entries keep their order within a batch; each takes its `trace_sequence`, or its place in the file."""
     lines = [file_header(origin, created)]
-    ordered = sorted(debits, key=lambda d: (d.sec_code, d.entry_description))
     sequence = 0
     batches = 0
-    for (sec_code, description), group in groupby(ordered, key=lambda d: (d.sec_code, d.entry_description)):
+    for (sec_code, description), group in groupby(sorted(debits, key=batch_key), key=batch_key):
         batch = list(group)
         batches += 1
         lines.append(batch_header(origin, sec_code, description, effective, batches))
         for debit in batch:
             sequence += 1
-            lines.append(entry_detail(origin, debit, sequence))
+            lines.append(entry_detail(origin, debit, debit.trace_sequence or sequence))
         lines.append(batch_control(origin, batch, batches))
     lines.append(file_control(batches, len(lines), debits))
     padding = (-len(lines)) % BLOCKING_FACTOR
@@ -199,37 +209,46 @@ def build_file(origin: Originator, debits: Sequence[Debit], created: datetime, e
 
 
 class NachaGateway:
-    """Writes each business day's accepted debits as one NACHA file when the business date advances."""
+    """Writes each business day's accepted debits as one NACHA file when the business date advances, and reads
+    the return and NOC files the bank dropped into the inbound folder (R5.9, R5.14)."""
 
     name = "nacha"
 
-    def __init__(self, vault: Vault, outbound: Path, origin: Originator | None = None) -> None:
+    def __init__(
+        self, vault: Vault, outbound: Path, origin: Originator | None = None, inbound: Path | None = None
+    ) -> None:
         self.vault = vault
         self.outbound = outbound
         self.origin = origin or Originator.from_env()
+        self.inbox = BankInbox(vault, inbound or outbound.parent / "inbound")
 
     def validate_account(self, routing_number: str, account_last4: str) -> bool:
         return True  # R5.16: a production deployment plugs an account-validation service in here
+
+    def _debit(self, row: Any) -> Debit:
+        return Debit(
+            routing_number=row["routing_number"],
+            account_number=self.vault.decrypt(row["key_id"], row["account_ciphertext"], token=row["instrument_token"]),
+            account_type=row["account_type"],
+            amount=row["amount"],
+            individual_id=row["billing_account"] or row["enrollment_id"],
+            individual_name=row["holder_name"],
+            sec_code=row["sec_code"] or "WEB",
+            entry_description=row["entry_description"],
+            payment_type=row["payment_type"],
+        )
 
     async def send(self, con: asyncpg.Connection, business_date: date) -> None:
         name = f"premiums-{business_date:%Y%m%d}-{uuid.uuid4().hex[:8]}.ach"
         rows = await repo.debits_to_file(con, business_date, name)
         if not rows:
             return
-        debits = [
-            Debit(
-                routing_number=r["routing_number"],
-                account_number=self.vault.decrypt(r["key_id"], r["account_ciphertext"], token=r["instrument_token"]),
-                account_type=r["account_type"],
-                amount=r["amount"],
-                individual_id=r["billing_account"] or r["enrollment_id"],
-                individual_name=r["holder_name"],
-                sec_code=r["sec_code"] or "WEB",
-                entry_description=r["entry_description"],
-                payment_type=r["payment_type"],
-            )
-            for r in rows
-        ]
+        # Sequences handed out in batch order keep the traces ascending within each batch, as Nacha requires.
+        filed = sorted(((r["payment_id"], self._debit(r)) for r in rows), key=lambda pair: batch_key(pair[1]))
+        sequences = await repo.reserve_trace_sequences(con, len(filed))
+        debits = [replace(debit, trace_sequence=seq) for (_, debit), seq in zip(filed, sequences, strict=True)]
+        traces = [(pid, trace_number(self.origin, seq)) for (pid, _), seq in zip(filed, sequences, strict=True)]
+        await repo.record_trace_numbers(con, traces)
         created = datetime.combine(business_date, datetime.min.time())
         built = build_file(self.origin, debits, created, next_banking_day(business_date))
         self.outbound.mkdir(parents=True, exist_ok=True)
@@ -238,4 +257,5 @@ class NachaGateway:
         partial.rename(self.outbound / name)
 
     async def receive(self, con: asyncpg.Connection, business_date: date, report_on: date) -> None:
-        return None  # inbound return/NOC files (addenda 99/98) are not read yet
+        """The bank's files are read on the day they arrive: their reports are due on `business_date` itself."""
+        await self.inbox.read(con, business_date)

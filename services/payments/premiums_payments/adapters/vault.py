@@ -48,5 +48,10 @@ class Vault:
         return self._keys[key_id].decrypt(ciphertext[:12], ciphertext[12:], token.encode()).decode()
 
 
+def correction_context(payment_id: str) -> str:
+    """What a NOC's sealed corrected data is bound to (its associated data): the payment it corrects."""
+    return f"noc/{payment_id}"
+
+
 def new_instrument_token() -> str:
     return "tok_" + secrets.token_urlsafe(18)
