@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from premiums_cli.dlq import replay
 from premiums_common import inbox, outbox
-from premiums_common.consumer import EventConsumer, Incoming, Rejected
+from premiums_common.consumer import MAX_RECORD_BYTES, EventConsumer, Incoming, Rejected
 from premiums_common.database import create_pool, migrate
 from premiums_common.outbox import RELAY_LOCK, OutboxRelay, Outgoing, envelope_for
 from premiums_contracts import Envelope
@@ -436,6 +436,8 @@ async def test_poison_records_go_to_the_dlq_with_a_plain_reason_and_later_record
         ),
         ("unknown type", good_body, headers("payments.NoSuchEvent.v1"), "unknown ce_type 'payments.NoSuchEvent.v1'"),
         ("missing ce_id", good_body, [h for h in headers() if h[0] != "ce_id"], "missing CloudEvents header(s): ce_id"),
+        ("oversized", b" " * (MAX_RECORD_BYTES + 1) + good_body, headers(), "a body of "),
+        ("no body", b"", headers(), "the record has no body"),
     ]
     partitions = {await publish(producer, topic.name, key=key, value=v, headers=h) for _, v, h, _ in poison}
     # A record of another key on the same partition: the consumer keeps going past the poison.
@@ -451,17 +453,17 @@ async def test_poison_records_go_to_the_dlq_with_a_plain_reason_and_later_record
 
     async with running(EventConsumer(name, [topic.name], {PaymentCleared: on_cleared}), pool, producer):
         await eventually(
-            lambda: _equals_async(committed_total(admin, name, topic.name), 5), what="all five records consumed"
+            lambda: _equals_async(committed_total(admin, name, topic.name), 7), what="all seven records consumed"
         )
         await eventually(lambda: _equals_async(effects(pool, name, other.payment_id), 1), what="valid record")
 
-    source = sorted(await read_topic(topic.name, expected=5, settle=0), key=lambda r: r.offset)
+    source = sorted(await read_topic(topic.name, expected=7, settle=0), key=lambda r: r.offset)
     assert len({r.partition for r in source}) == 1, "one key, one partition"
-    dlq = sorted(await read_topic(topic.dlq, expected=4), key=lambda r: int(header(r, "dlq_source_offset") or -1))
-    assert len(dlq) == 4, [header(r, "dlq_reason") for r in dlq]
+    dlq = sorted(await read_topic(topic.dlq, expected=6), key=lambda r: int(header(r, "dlq_source_offset") or -1))
+    assert len(dlq) == 6, [header(r, "dlq_reason") for r in dlq]
     assert await effects(pool, name) == 1
 
-    for (label, value, _, reason_start), original, dead in zip(poison, source[:4], dlq, strict=True):
+    for (label, value, _, reason_start), original, dead in zip(poison, source[:6], dlq, strict=True):
         reason = header(dead, "dlq_reason")
         assert reason is not None and reason.startswith(reason_start), (label, reason)
         assert "\n" not in reason and "Traceback" not in reason, (label, reason)

@@ -9,7 +9,16 @@ stack.down()                   # stops exactly the processes it started
 
 from premiums_cli.stack.environment import local_environment
 from premiums_cli.stack.errors import StackError
-from premiums_cli.stack.lifecycle import down, scale, start_service, status, stop_service, up
+from premiums_cli.stack.lifecycle import (
+    down,
+    scale,
+    start_infrastructure,
+    start_service,
+    status,
+    stop_infrastructure,
+    stop_service,
+    up,
+)
 from premiums_cli.stack.paths import project_root
 
 __all__ = [
@@ -18,8 +27,10 @@ __all__ = [
     "local_environment",
     "project_root",
     "scale",
+    "start_infrastructure",
     "start_service",
     "status",
+    "stop_infrastructure",
     "stop_service",
     "up",
 ]

@@ -115,3 +115,20 @@ def scale(name: str, replicas: int) -> list[int]:
     with _stack_lock(paths):
         _each([c for c in surplus if c.running_pid() is not None], lambda component: component.stop())
         return _each(wanted, lambda component: component.ensure_running())
+
+
+def stop_infrastructure(name: str) -> bool:
+    """Stop Kafka, PostgreSQL or the SMTP sink alone (fault tests: the services keep running)."""
+    return _infrastructure_part(name).stop()
+
+
+def start_infrastructure(name: str) -> int:
+    """Start Kafka, PostgreSQL or the SMTP sink again, with the data it had; blocks until ready."""
+    return _infrastructure_part(name).ensure_running()
+
+
+def _infrastructure_part(name: str) -> Component:
+    parts = {component.name: component for component in infrastructure(StackPaths.discover())}
+    if name not in parts:
+        raise StackError(f"unknown part {name!r}; expected one of {', '.join(parts)}")
+    return parts[name]

@@ -37,7 +37,7 @@ from premiums_common.tracing import context_from, tracer
 
 log = logging.getLogger(__name__)
 
-MAX_RECORD_BYTES = 1_000_000
+MAX_RECORD_BYTES = 256 * 1024  # our events are a few KB; anything this big is not one of them
 BLOCKED_PAUSE = 5.0
 HELD_REASON = "held: an earlier record with this key is in the dead-letter topic; replay them in order"
 
@@ -87,8 +87,10 @@ def decode(record: ConsumerRecord) -> Incoming | Poison:
     model = event_class(envelope.type)
     if model is None:
         return Poison(record, f"unknown ce_type {envelope.type!r}", holds_key=False)
-    if record.value is None or len(record.value) > MAX_RECORD_BYTES:
-        return Poison(record, "empty or oversized body")
+    if not record.value:
+        return Poison(record, "the record has no body")
+    if len(record.value) > MAX_RECORD_BYTES:
+        return Poison(record, f"a body of {len(record.value):,} bytes is larger than the {MAX_RECORD_BYTES:,} accepted")
     try:
         event = model.model_validate_json(record.value)
     except ValidationError as exc:

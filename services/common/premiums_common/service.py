@@ -26,6 +26,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from premiums_common import database
 from premiums_common.clock import BusinessClock, claim_daily_run, record_business_date
 from premiums_common.consumer import EventConsumer, Incoming
+from premiums_common.http_guard import GuardSettings, HttpGuard
 from premiums_common.kafka import make_broker, make_producer
 from premiums_common.lag import consumer_lag
 from premiums_common.logs import configure_logging
@@ -172,6 +173,13 @@ class Service:
         install_problem_handlers(app)
         for router in self.routers:
             app.include_router(router)
+        guard = GuardSettings(
+            secret=self.settings.jwt_secret,
+            max_body_bytes=self.settings.max_body_bytes,
+            member_per_minute=self.settings.rate_limit_member_per_minute,
+            anonymous_per_minute=self.settings.rate_limit_anonymous_per_minute,
+        )
+        app.add_middleware(HttpGuard, settings=guard)  # inside `measure`: refusals are counted too
 
         @app.middleware("http")
         async def measure(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -26,6 +26,9 @@ class Settings:
     smtp_port: int
     maildir: str | None
     log_level: str
+    max_body_bytes: int = 64 * 1024
+    rate_limit_member_per_minute: int = 300
+    rate_limit_anonymous_per_minute: int = 120
 
     @classmethod
     def from_env(cls, service: str) -> Settings:
@@ -53,4 +56,16 @@ class Settings:
             smtp_port=int(env.get("SMTP_PORT", "1025")),
             maildir=env.get("PREMIUMS_MAILDIR"),
             log_level=env.get("PREMIUMS_LOG_LEVEL", "INFO"),
+            max_body_bytes=_positive(env, "PREMIUMS_MAX_BODY_BYTES", 64 * 1024),
+            rate_limit_member_per_minute=_positive(env, "PREMIUMS_RATE_LIMIT_MEMBER_PER_MINUTE", 300),
+            rate_limit_anonymous_per_minute=_positive(env, "PREMIUMS_RATE_LIMIT_ANONYMOUS_PER_MINUTE", 120),
         )
+
+
+def _positive(env: os._Environ[str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) == 0:
+        raise SettingsError(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
