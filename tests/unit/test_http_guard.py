@@ -101,3 +101,16 @@ def test_token_buckets_forget_the_oldest_keys_beyond_their_bound() -> None:
         buckets.take(key)
     assert buckets.take("a") == 0.0, "a was forgotten and starts full again"
     assert buckets.take("c") > 0.0
+
+
+async def test_nul_characters_in_path_query_or_body_are_refused_with_400() -> None:
+    """Found by the fuzz run: PostgreSQL text cannot hold NUL, and asyncpg failed with a 500."""
+    reached.clear()
+    async with client() as http:
+        for response in (
+            await http.get("/v1/things%00"),
+            await http.get("/v1/things", params={"enrollment_id": "RefID\x00"}),
+            await http.post("/v1/things", content=b'{"zip": "\\u0000"}', headers=JSON),
+        ):
+            assert response.status_code == 400 and "NUL" in response.json()["detail"], response.text
+    assert reached == []

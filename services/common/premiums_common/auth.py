@@ -55,3 +55,11 @@ def authenticate(request: Request) -> Principal:
 def require_staff(principal: Principal) -> None:
     if principal.role not in ("staff", "service"):
         raise Problem(403, "Forbidden", "Only Health Connector staff can use this endpoint.")
+
+
+def authenticate_staff(request: Request) -> Principal:
+    """FastAPI dependency for staff endpoints: dependencies run before the body is validated, so a member
+    gets 403 here, not a list of what their body lacks."""
+    principal = authenticate(request)
+    require_staff(principal)
+    return principal

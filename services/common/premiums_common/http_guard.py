@@ -1,7 +1,8 @@
 """The HTTP front door every service shares: body size, content type and rate limits (issue 7).
 
 A pure ASGI middleware, so a refused request is answered before any route, body parsing or database work:
-- a body larger than `max_body_bytes` gets 413, a body that is not JSON gets 415;
+- a body larger than `max_body_bytes` gets 413, a body that is not JSON gets 415, a NUL character in the
+  path, query or body (PostgreSQL text cannot hold one) gets 400;
 - each caller has a token bucket: a verified member token by its subject, anything else (guests, bad
   tokens) by client address; staff and internal services are not limited here. Over the limit: 429 with
   `Retry-After`. Limits are per process (a replica has its own buckets); a gateway in front adds its own.
@@ -32,6 +33,7 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/docs/oauth2-redirect"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 UNLIMITED_ROLES = frozenset({"staff", "service"})
+NUL_DETAIL = "Text in a request may not contain NUL (\\u0000) characters; nothing was changed."
 
 
 class TokenBuckets:
@@ -130,6 +132,9 @@ class HttpGuard:
             detail = "Too many requests in a short time; wait a moment and try again."
             await _refuse(send, 429, "Too many requests", detail, [(b"retry-after", retry)])
             return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await _refuse(send, 400, "Bad request", NUL_DETAIL)
+            return
         if scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
@@ -153,6 +158,9 @@ class HttpGuard:
         if body and not is_json(headers.get(b"content-type", b"").decode("latin-1")):
             detail = "Send the request body as JSON with Content-Type: application/json."
             await _refuse(send, 415, "Unsupported media type", detail)
+            return
+        if b"\\u0000" in body or b"\x00" in body:
+            await _refuse(send, 400, "Bad request", NUL_DETAIL)
             return
         await self.app(scope, _replay(bytes(body), receive), send)
 

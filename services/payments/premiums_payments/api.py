@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from premiums_common import outbox
-from premiums_common.auth import Principal, authenticate, require_staff
+from premiums_common.auth import Principal, authenticate, authenticate_staff
 from premiums_common.problems import Problem
 from pydantic import BaseModel, Field, field_validator
 
@@ -35,6 +35,7 @@ from premiums_payments.handlers import PaymentOrder, PaymentRefused, Payments
 
 router = APIRouter(prefix="/v1", tags=["payments"])
 Caller = Annotated[Principal, Depends(authenticate)]
+StaffCaller = Annotated[Principal, Depends(authenticate_staff)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 MAX_AMOUNT = parse_ceiling(os.environ.get("PAYMENTS_MAX_AMOUNT"))
 ONE_ENROLLMENT = "Pay one enrollment at a time: health and dental are billed separately and must be paid separately."
@@ -310,10 +311,9 @@ async def submit_guest_payment(
 
 @router.post("/staff/payments", status_code=201)
 async def submit_staff_payment(
-    body: StaffPaymentIn, request: Request, caller: Caller, idempotency_key: IdempotencyKey = None
+    body: StaffPaymentIn, request: Request, caller: StaffCaller, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Phone payments are SEC TEL with the R5.3 authorization recorded; mail is a check or money order (D1)."""
-    require_staff(caller)
     today = request.app.state.service.clock.today()
     payments = _payments(request)
     method_type = str((body.payment_method or {}).get("type", "bank_account"))
@@ -392,18 +392,16 @@ class ApplyIn(BaseModel):
 
 
 @router.get("/staff/unapplied")
-async def list_unapplied(request: Request, caller: Caller) -> list[dict[str, Any]]:
+async def list_unapplied(request: Request, caller: StaffCaller) -> list[dict[str, Any]]:
     """R4.8: the suspense queue, oldest first."""
-    require_staff(caller)
     return [_payment_view(r) for r in await repo.unapplied_payments(request.app.state.service.pool)]
 
 
 @router.post("/staff/unapplied/{payment_id}/apply", status_code=201)
 async def apply_unapplied(
-    payment_id: str, body: ApplyIn, request: Request, caller: Caller, idempotency_key: IdempotencyKey = None
+    payment_id: str, body: ApplyIn, request: Request, caller: StaffCaller, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """R4.8: apply a suspended payment to one open enrollment; who applied it and when are kept."""
-    require_staff(caller)
 
     async def apply(con: Any) -> dict[str, Any]:
         try:

@@ -41,3 +41,11 @@ def test_payments_max_amount_defaults_to_ten_thousand_and_must_be_positive() -> 
     for bad in ("0", "-3", "lots"):
         with pytest.raises(InvalidAmount):
             parse_ceiling(bad)
+
+
+def test_a_huge_amount_is_refused_as_above_the_ceiling_not_a_crash() -> None:
+    """Found by the schemathesis fuzz run: 1.79e308 could not be rounded to cents (InvalidOperation, a 500)."""
+    with pytest.raises(InvalidAmount, match="cannot be more than"):
+        valid_amount(Decimal("1.7976931348623157e+308"), Decimal("10000.00"))
+    with pytest.raises(InvalidAmount, match="cannot be more than"):
+        valid_amount(Decimal("4.088920949897118e+215"), Decimal("10000.00"))

@@ -29,8 +29,8 @@ def valid_amount(value: Decimal, ceiling: Decimal) -> Decimal:
     """More than $0.00, at most two decimals, not above the ceiling."""
     if not value.is_finite() or value <= 0:
         raise InvalidAmount("the amount must be more than $0.00")
+    if value > ceiling:  # first: a huge number cannot even be rounded to cents
+        raise InvalidAmount(f"the amount cannot be more than ${ceiling:,.2f} in one payment")
     if value != value.quantize(CENT):
         raise InvalidAmount("the amount can have at most two decimals (cents)")
-    if value > ceiling:
-        raise InvalidAmount(f"the amount cannot be more than ${ceiling:,.2f} in one payment")
     return value.quantize(CENT)
