@@ -69,11 +69,16 @@ async def submit_enrollment(enrollment: EnrollmentSubmitted) -> Envelope:
     return envelope
 
 
+_PARSED: dict[Path, Message] = {}  # a delivered Maildir file never changes: parse each one once
+
+
 def mail_for(address: str, maildir: Path | None = None) -> list[Message]:
     folder = (maildir or Path(local_environment()["PREMIUMS_MAILDIR"])) / "new"
     found = []
     for path in sorted(folder.glob("*")) if folder.exists() else []:
-        message = email.message_from_bytes(path.read_bytes())
+        message = _PARSED.get(path)
+        if message is None:
+            message = _PARSED[path] = email.message_from_bytes(path.read_bytes())
         if address in (message.get("To") or ""):
             found.append(message)
     return found
