@@ -27,8 +27,8 @@ test-integration: bootstrap
 test-e2e: bootstrap
 	$(BIN)/python -m pytest tests/e2e -q
 
-faults: bootstrap  ## the fault tests (kill -9 of services while members pay, then the audit)
-	$(BIN)/python -m pytest tests/faults -q
+faults: bootstrap  ## the long fault run: 400 members pay through each fault (kill -9, SIGTERM, Kafka, PostgreSQL, SMTP, rebalance), then the audit
+	PREMIUMS_FAULT_MEMBERS=400 $(BIN)/python -m pytest tests/faults -q -s
 
 bench: bootstrap  ## measure the running system: make bench MEMBERS=2000 (results in bench/results/)
 	$(BIN)/premiums stack up

@@ -16,6 +16,7 @@ member saw one confirmation, and `premiums audit`, reading every database and to
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import signal
 import uuid
@@ -34,7 +35,7 @@ from tests.polling import eventually
 
 pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("system"), pytest.mark.timeout(600)]
 
-MEMBERS = 40
+MEMBERS = int(os.environ.get("PREMIUMS_FAULT_MEMBERS", "40"))  # `make faults` runs the long version
 
 
 ACCOUNT = {
