@@ -81,6 +81,8 @@ async def test_r1_6_no_bill_beyond_december_31(world: World) -> None:
 
 
 async def test_r1_10_d3_late_binder_is_cancelled_and_late_money_stays_a_credit(world: World) -> None:
+    """R1.10/R1.16: a binder has no grace period: missed, the enrollment is never effectuated (D3: the late
+    money stays a credit)."""
     await world.on(date(2025, 12, 20))
     e = enrollment(date(2026, 1, 1))
     await world.enroll(e)
@@ -113,6 +115,8 @@ async def test_d3_roll_forward_policy_moves_the_start_and_rebills_the_binder(cov
 
 
 async def test_r2_8_unsubsidized_missed_month_is_warned_then_terminated_to_the_last_month_paid(world: World) -> None:
+    """R2.8 (R2.6 for non-APTC members): one warning, then the end date is the last day paid in full; R2.5: the
+    termination event carries that effective date and the reason for the notice."""
     e = await active_from_january(world)
     await world.through(date(2026, 1, 23))
     assert not world.of(e, AccountDelinquent), "February is due Jan 23: not late yet"
@@ -142,6 +146,8 @@ async def test_r2_8_unsubsidized_missed_month_is_warned_then_terminated_to_the_l
 
 
 async def test_r2_7_aptc_member_walks_the_three_month_ladder(world: World) -> None:
+    """R2.1/R2.2: an APTC member who paid a full month gets three grace months; R2.3: missed, coverage ends on
+    the last day of the first."""
     e = await active_from_january(world, subsidy="aptc")
     await world.through(date(2026, 4, 23))
     notices = [(n.notice, n.first_unpaid_month, n.pay_by, n.amount_past_due) for n in world.of(e, AccountDelinquent)]
@@ -226,6 +232,8 @@ async def test_r2_10_reinstatement_requested_and_paid_within_35_days(world: Worl
 
 
 async def test_r3_3_zero_premium_member_becoming_positive_is_billed_from_the_next_bill(world: World) -> None:
+    """R3.2/D4: $0 owes no binder and no bill; R3.3/R3.4: a premium that becomes positive (data, not code) is
+    billed from the next bill."""
     await world.on(date(2025, 12, 10))
     e = enrollment(date(2026, 1, 1), premium="0.00", subsidy="connectorcare")
     await world.enroll(e)
@@ -277,6 +285,7 @@ async def test_upstream_cancellation_of_a_pending_enrollment(world: World) -> No
 
 
 async def test_d5_threshold_policy_keeps_a_95_percent_payer_active(coverage_pool: object) -> None:
+    """R2.13/R2.14/D5: the net-percent threshold, off by default, treats 95% of the premium as paid."""
     world = World(coverage_pool, CoveragePolicy(threshold_percent=95))  # type: ignore[arg-type]
     e = await active_from_january(world)
     await world.through(date(2026, 1, 20))
