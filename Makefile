@@ -27,7 +27,7 @@ test-integration: bootstrap
 test-e2e: bootstrap
 	$(BIN)/python -m pytest tests/e2e -q
 
-faults: bootstrap  ## the long fault run: 400 members pay through each fault (kill -9, SIGTERM, Kafka, PostgreSQL, SMTP, rebalance), then the audit
+faults: bootstrap  ## the long fault run: 400 members pay through a kill -9, 200 through each other fault (SIGTERM, Kafka, PostgreSQL, SMTP, rebalance), then the audit
 	PREMIUMS_FAULT_MEMBERS=400 $(BIN)/python -m pytest tests/faults -q -s
 
 bench: bootstrap  ## measure the running system: make bench MEMBERS=2000 (results in bench/results/)
