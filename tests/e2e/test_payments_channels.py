@@ -19,7 +19,7 @@ from premiums_common.banking_days import next_banking_day
 from premiums_contracts.events import EnrollmentSubmitted
 from premiums_payments.domain.guest import DOES_NOT_MATCH
 
-from tests.e2e.support import PAYMENTS, body_of, business_date, one_record, premiums, records_for
+from tests.e2e.support import PAYMENTS, body_of, business_date, member_auth, one_record, premiums, records_for
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("system")]
@@ -36,10 +36,6 @@ def bank(account_number: str, *, account_type: str = "checking") -> dict[str, st
         "account_type": account_type,
         "holder_name": "Ana Rivera",
     }
-
-
-def member_auth(enrollment: EnrollmentSubmitted) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(enrollment.member_id, 'member')}"}
 
 
 def staff_auth() -> dict[str, str]:

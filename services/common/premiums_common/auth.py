@@ -13,6 +13,7 @@ from premiums_common.problems import Problem
 
 Role = Literal["member", "staff", "service"]
 ISSUER = "premiums"
+PRINCIPAL = "principal"  # where the HTTP front door leaves the caller it already verified (request state)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ def verify_token(secret: str, token: str) -> Principal:
 
 def authenticate(request: Request) -> Principal:
     """FastAPI dependency: the caller of this request, from `Authorization: Bearer <JWT>`."""
+    verified = getattr(request.state, PRINCIPAL, None)
+    if isinstance(verified, Principal):
+        return verified
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:

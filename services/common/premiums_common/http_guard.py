@@ -19,10 +19,8 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-
-from premiums_common.auth import ISSUER
-from premiums_common.problems import PROBLEM_JSON
+from premiums_common.auth import PRINCIPAL, verify_token
+from premiums_common.problems import PROBLEM_JSON, Problem, problem_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -73,14 +71,10 @@ class GuardSettings:
     anonymous_per_minute: int = 120
 
 
-def _problem(status: int, title: str, detail: str) -> bytes:
-    return json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
-
-
 async def _refuse(
     send: Send, status: int, title: str, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()
 ) -> None:
-    body = _problem(status, title, detail)
+    body = json.dumps(problem_body(status, title, detail)).encode()
     await send(
         {
             "type": "http.response.start",
@@ -108,16 +102,19 @@ class HttpGuard:
         self.anonymous = TokenBuckets(settings.anonymous_per_minute, max(10, settings.anonymous_per_minute // 6))
 
     def _caller(self, headers: dict[bytes, bytes], scope: Scope) -> tuple[TokenBuckets | None, str]:
+        """The caller's bucket. A verified principal is kept in the request state, so `authenticate` does not
+        verify the same token a second time."""
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
         if scheme.lower() == "bearer" and token:
             try:
-                claims = jwt.decode(token, self.settings.secret, algorithms=["HS256"], issuer=ISSUER)
-            except jwt.PyJWTError:
-                claims = None
-            if claims is not None:
-                if claims.get("role") in UNLIMITED_ROLES:
+                principal = verify_token(self.settings.secret, token)
+            except Problem:
+                principal = None
+            if principal is not None:
+                scope.setdefault("state", {})[PRINCIPAL] = principal
+                if principal.role in UNLIMITED_ROLES:
                     return None, ""
-                return self.members, f"member:{claims.get('sub')}"
+                return self.members, f"member:{principal.subject}"
         client = scope.get("client") or ("unknown", 0)
         return self.anonymous, f"address:{client[0]}"
 

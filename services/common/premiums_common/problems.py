@@ -21,8 +21,12 @@ class Problem(Exception):
         self.status, self.title, self.detail, self.type, self.extra = status, title, detail, type, extra
 
 
+def problem_body(status: int, title: str, detail: str, *, type: str = "about:blank", **extra: Any) -> dict[str, Any]:
+    return {"type": type, "title": title, "status": status, "detail": detail, **extra}
+
+
 def problem_response(status: int, title: str, detail: str, *, type: str = "about:blank", **extra: Any) -> JSONResponse:
-    body = {"type": type, "title": title, "status": status, "detail": detail, **extra}
+    body = problem_body(status, title, detail, type=type, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 

@@ -343,9 +343,6 @@ async def save_assessments(con: asyncpg.Connection, rows: list[tuple[str, Assess
                                  WHEN ladder_month IS DISTINCT FROM $3 THEN NULL
                                  ELSE notice_pay_by END,
             paid_through = coalesce($6, paid_through),
-            second_notice_on = CASE WHEN $4 < 2 THEN NULL
-                                    WHEN $4 >= 2 AND (second_notice_on IS NULL OR ladder_month IS DISTINCT FROM $3)
-                                        THEN $7 ELSE second_notice_on END,
             updated_at = now()
         WHERE enrollment_id = $1
         """,
@@ -357,9 +354,8 @@ async def save_assessments(con: asyncpg.Connection, rows: list[tuple[str, Assess
                 a.notice_level,
                 a.warning.pay_by if a.warning else None,
                 paid_through,
-                today,
             )
-            for enrollment_id, a, paid_through, today in rows
+            for enrollment_id, a, paid_through, _ in rows
         ],
     )
     await con.executemany(

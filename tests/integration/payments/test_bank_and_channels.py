@@ -45,15 +45,18 @@ def incoming(event: Event, key: str, at: datetime | None = None) -> Incoming:
     return Incoming(envelope, event, event.topic, 0, 0, key, None)
 
 
-async def billed(con: asyncpg.Connection, *, binder: bool) -> tuple[str, str]:
+async def billed(
+    con: asyncpg.Connection, *, binder: bool, member_id: str | None = None, due: date = date(2031, 3, 23)
+) -> tuple[str, str]:
+    """An enrollment whose bill payments has learned (from coverage's InvoiceIssued), due on `due`."""
     enrollment_id = f"RefID{random.randrange(10**9, 10**10)}"
-    member_id = f"{random.randrange(10**11, 10**12)}"
+    member_id = member_id or f"{random.randrange(10**11, 10**12)}"
     invoice = InvoiceIssued(
         invoice_id=f"inv_{uuid.uuid4().hex}",
         enrollment_id=enrollment_id,
         member_id=member_id,
-        coverage_month="2031-04",
-        due_date=date(2031, 3, 23),
+        coverage_month=f"{due.year + due.month // 12}-{due.month % 12 + 1:02d}",
+        due_date=due,
         amount_due=Decimal("312.40"),
         past_due=Decimal("0.00"),
         total_due=Decimal("312.40"),

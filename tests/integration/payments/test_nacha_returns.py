@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 import asyncpg
 import pytest
 from premiums_common import outbox
-from premiums_contracts.events import InvoiceIssued
 from premiums_payments import repository as repo
 from premiums_payments.adapters.nacha import NachaGateway, Originator
 from premiums_payments.adapters.vault import Vault
@@ -24,6 +22,7 @@ from premiums_payments.domain.bank_account import validate_bank_account
 from premiums_payments.domain.returns import return_reason
 from premiums_payments.handlers import PaymentOrder, Payments
 
+from tests.integration.payments.test_bank_and_channels import billed
 from tests.unit.payments.bank_files import bank_file, corrected, field, returned
 
 pytestmark = pytest.mark.integration
@@ -44,24 +43,6 @@ def nacha(payments: Payments, vault: Vault, tmp_path: Path) -> Payments:
     return Payments(payments.service, vault, gateway)
 
 
-async def billed(con: asyncpg.Connection, member_id: str) -> str:
-    enrollment_id = f"RefID{random.randrange(10**9, 10**10)}"
-    invoice = InvoiceIssued(
-        invoice_id=f"inv_{uuid.uuid4().hex}",
-        enrollment_id=enrollment_id,
-        member_id=member_id,
-        coverage_month="2031-06",
-        due_date=date(2031, 5, 23),
-        amount_due=Decimal("312.40"),
-        past_due=Decimal("0.00"),
-        total_due=Decimal("312.40"),
-        binder=False,
-        billing_account=f"7{random.randrange(10**7, 10**8)}",
-    )
-    await repo.upsert_dues(con, invoice)
-    return enrollment_id
-
-
 async def pay(payments: Payments, con: asyncpg.Connection, account: str) -> Any:
     member_id = f"{random.randrange(10**11, 10**12)}"
     bank = validate_bank_account("011000015", account, "checking", "Ana Rivera")
@@ -70,7 +51,7 @@ async def pay(payments: Payments, con: asyncpg.Connection, account: str) -> Any:
 
 
 async def pay_from(payments: Payments, con: asyncpg.Connection, token: str, member_id: str) -> Any:
-    enrollment_id = await billed(con, member_id)
+    enrollment_id, _ = await billed(con, binder=False, member_id=member_id, due=date(2031, 5, 23))
     row, _ = await payments.accept(
         con, PaymentOrder(enrollment_id, member_id, Decimal("312.40"), "portal", "WEB", token)
     )

@@ -92,8 +92,7 @@ class BankInbox:
             debit = debits.get(returned.original_trace)
             if debit is None:
                 reading.problems.append(
-                    f"record {returned.record}: {returned.return_code} return of trace {returned.original_trace}, "
-                    "which is no debit we sent"
+                    not_ours(returned.record, f"{returned.return_code} return", returned.original_trace)
                 )
             elif debit["amount"] != returned.amount:
                 reading.problems.append(
@@ -105,10 +104,7 @@ class BankInbox:
         for notice in parsed.notices:
             debit = debits.get(notice.original_trace)
             if debit is None:
-                reading.problems.append(
-                    f"record {notice.record}: {notice.change_code} NOC of trace {notice.original_trace}, "
-                    "which is no debit we sent"
-                )
+                reading.problems.append(not_ours(notice.record, f"{notice.change_code} NOC", notice.original_trace))
                 continue
             sealed = self.vault.encrypt(notice.corrected_data, token=correction_context(debit["payment_id"]))
             reading.reports.append(repo.BankReport(debit["payment_id"], "noc", notice.change_code, sealed))
@@ -124,3 +120,7 @@ class BankInbox:
             path.rename(target if not target.exists() else folder / f"{path.name}.{sha256[:12]}")
         except OSError as exc:
             log.warning("bank file not moved", extra={"file": path.name, "error": type(exc).__name__})
+
+
+def not_ours(record: int, what: str, trace: str) -> str:
+    return f"record {record}: {what} of trace {trace}, which is no debit we sent"
