@@ -29,6 +29,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     rate_limit_member_per_minute: int = 300
     rate_limit_anonymous_per_minute: int = 120
+    smtp_connections: int = 8
 
     @classmethod
     def from_env(cls, service: str) -> Settings:
@@ -59,6 +60,7 @@ class Settings:
             max_body_bytes=_positive(env, "PREMIUMS_MAX_BODY_BYTES", 64 * 1024),
             rate_limit_member_per_minute=_positive(env, "PREMIUMS_RATE_LIMIT_MEMBER_PER_MINUTE", 300),
             rate_limit_anonymous_per_minute=_positive(env, "PREMIUMS_RATE_LIMIT_ANONYMOUS_PER_MINUTE", 120),
+            smtp_connections=_positive(env, "PREMIUMS_SMTP_CONNECTIONS", 8),
         )
 
 

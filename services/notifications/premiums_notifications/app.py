@@ -67,7 +67,7 @@ def local_folder(settings: Settings) -> Path:
 def build_channels(settings: Settings) -> dict[str, Channel]:
     local = local_folder(settings)
     return {
-        "email": SmtpChannel(settings.smtp_host, settings.smtp_port),
+        "email": SmtpChannel(settings.smtp_host, settings.smtp_port, connections=settings.smtp_connections),
         "sms": SmsChannel(LocalSmsSink(Path(os.environ.get("PREMIUMS_SMS_DIR", local / "sms")))),
         "print": PrintQueue(Path(os.environ.get("PREMIUMS_PRINT_DIR", local / "print"))),
     }
@@ -82,7 +82,12 @@ def build(settings: Settings | None = None) -> Service:
     )
     service.consume(EventConsumer("notifications", CONSUMED_TOPICS, HANDLERS))
     service.daily("notifications.reminders", handlers.send_reminders)
-    sender = Sender(lambda: service.pool, service.source, build_channels(service.settings))
+    sender = Sender(
+        lambda: service.pool,
+        service.source,
+        build_channels(service.settings),
+        database_url=service.settings.database_url,
+    )
     service.background.append(sender.run)
     service.include(router)
     service.finish_http()

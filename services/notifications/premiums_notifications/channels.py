@@ -1,15 +1,15 @@
 """The channels a notice goes out on, behind one interface: e-mail (SMTP), SMS (a provider adapter) and print.
 
-A channel opens a session for a batch (one SMTP connection, say) and sends one rendered notice at a time,
-returning the provider's answer. `Unavailable` means "try again later" (the sender backs off); `Undeliverable`
-means it can never go out this way (the notice fails).
+A channel delivers a batch of rendered notices and answers, for each, the provider's answer or why it did not
+go out: `Unavailable` means "try again later" (the sender backs off); `Undeliverable` means it can never go out
+this way (the notice fails). How a channel spends the batch is its own business: SMTP spreads it over a pool
+of open connections, the local sinks write one file after another.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,13 +35,29 @@ class Outbound:
     rendered: Rendered
 
 
+Result = str | Unavailable | Undeliverable
+"""The provider's answer for a notice that went out, or the reason it did not."""
+
 Send = Callable[[Outbound], Awaitable[str]]
 
 
 class Channel(Protocol):
     name: str
 
-    def session(self) -> contextlib.AbstractAsyncContextManager[Send]: ...
+    async def deliver(self, outbounds: Sequence[Outbound]) -> list[Result]:
+        """One result per notice, in order; never raises for a notice that did not go out."""
+        ...
+
+
+async def one_by_one(send: Send, outbounds: Sequence[Outbound]) -> list[Result]:
+    """Deliver in turn through `send`, turning its refusals into results."""
+    results: list[Result] = []
+    for outbound in outbounds:
+        try:
+            results.append(await send(outbound))
+        except (Unavailable, Undeliverable) as exc:
+            results.append(exc)
+    return results
 
 
 class SmsProvider(Protocol):
@@ -73,15 +89,14 @@ class SmsChannel:
     def __init__(self, provider: SmsProvider) -> None:
         self.provider = provider
 
-    @contextlib.asynccontextmanager
-    async def session(self) -> AsyncIterator[Send]:
-        async def send(outbound: Outbound) -> str:
-            phone = outbound.member.get("phone")
-            if not phone:
-                raise Undeliverable("no phone number on file")
-            return await self.provider.send(outbound.member_id, phone, outbound.rendered.sms)
+    async def deliver(self, outbounds: Sequence[Outbound]) -> list[Result]:
+        return await one_by_one(self._send, outbounds)
 
-        yield send
+    async def _send(self, outbound: Outbound) -> str:
+        phone = outbound.member.get("phone")
+        if not phone:
+            raise Undeliverable("no phone number on file")
+        return await self.provider.send(outbound.member_id, phone, outbound.rendered.sms)
 
 
 class PrintQueue:
@@ -93,14 +108,13 @@ class PrintQueue:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    @contextlib.asynccontextmanager
-    async def session(self) -> AsyncIterator[Send]:
-        async def send(outbound: Outbound) -> str:
-            path = self.folder / f"{outbound.notification_id}.html"
-            await asyncio.to_thread(self._write, path, outbound.rendered.html)
-            return f"print-queue: {path.name}"
+    async def deliver(self, outbounds: Sequence[Outbound]) -> list[Result]:
+        return await one_by_one(self._send, outbounds)
 
-        yield send
+    async def _send(self, outbound: Outbound) -> str:
+        path = self.folder / f"{outbound.notification_id}.html"
+        await asyncio.to_thread(self._write, path, outbound.rendered.html)
+        return f"print-queue: {path.name}"
 
     def _write(self, path: Path, html: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

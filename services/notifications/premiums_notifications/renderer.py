@@ -15,8 +15,15 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 _LOADER = PackageLoader("premiums_notifications", "templates")
-_TEXT = Environment(loader=_LOADER, autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-_HTML = Environment(loader=_LOADER, autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+# Templates ship with the package and never change under a running process: no per-render file checks.
+_OPTIONS: dict[str, Any] = {
+    "undefined": StrictUndefined,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "auto_reload": False,
+}
+_TEXT = Environment(loader=_LOADER, autoescape=False, **_OPTIONS)
+_HTML = Environment(loader=_LOADER, autoescape=True, **_OPTIONS)
 
 LANGUAGES = ("en", "es")
 SMS_TAIL = {"en": "Questions: 1-877-623-6765 (TTY 711).", "es": "Preguntas: 1-877-623-6765 (TTY 711)."}

@@ -308,36 +308,54 @@ async def claim_due(con: asyncpg.Connection, limit: int, lease_seconds: int) -> 
     )
 
 
-async def mark_sent(con: Db, notification_id: str, language: str, subject: str, answer: str) -> None:
+async def mark_sent_many(con: Db, sent: Sequence[tuple[str, str, str, str]]) -> None:
+    """(notification_id, language, subject, provider answer) of each notice that went out, in one statement."""
+    if not sent:
+        return
+    ids, languages, subjects, answers = (list(column) for column in zip(*sent, strict=True))
     await con.execute(
         """
-        UPDATE notifications SET status = 'sent', sent_at = now(), language = $2, subject = $3, provider_response = $4
-        WHERE notification_id = $1
+        UPDATE notifications n SET status = 'sent', sent_at = now(), language = s.language, subject = s.subject,
+                                   provider_response = s.answer
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS s(notification_id, language, subject, answer)
+        WHERE n.notification_id = s.notification_id
         """,
-        notification_id,
-        language,
-        subject,
-        answer,
+        ids,
+        languages,
+        subjects,
+        answers,
     )
 
 
-async def mark_failed(con: Db, notification_id: str, reason: str) -> None:
+async def mark_failed_many(con: Db, failed: Sequence[tuple[str, str]]) -> None:
+    """(notification_id, reason) of each notice that can never go out."""
+    if not failed:
+        return
+    ids, reasons = (list(column) for column in zip(*failed, strict=True))
     await con.execute(
-        "UPDATE notifications SET status = 'failed', provider_response = $2 WHERE notification_id = $1",
-        notification_id,
-        reason,
+        """
+        UPDATE notifications n SET status = 'failed', provider_response = f.reason
+        FROM unnest($1::text[], $2::text[]) AS f(notification_id, reason) WHERE n.notification_id = f.notification_id
+        """,
+        ids,
+        reasons,
     )
 
 
-async def postpone(con: Db, notification_id: str, seconds: float, reason: str) -> None:
+async def postpone_many(con: Db, postponed: Sequence[tuple[str, float, str]]) -> None:
+    """(notification_id, seconds to wait, reason) of each notice to try again later."""
+    if not postponed:
+        return
+    ids, waits, reasons = (list(column) for column in zip(*postponed, strict=True))
     await con.execute(
         """
-        UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $2), provider_response = $3
-        WHERE notification_id = $1
+        UPDATE notifications n SET next_attempt_at = now() + make_interval(secs => p.wait), provider_response = p.reason
+        FROM unnest($1::text[], $2::float8[], $3::text[]) AS p(notification_id, wait, reason)
+        WHERE n.notification_id = p.notification_id
         """,
-        notification_id,
-        seconds,
-        reason,
+        ids,
+        waits,
+        reasons,
     )
 
 

@@ -1,5 +1,10 @@
-"""Delivers queued notices: lease due rows, render, send on their channel, record the answer and publish
+"""Delivers queued notices: lease due rows, render, send on their channel, record the answers and publish
 `NotificationSent` / `NotificationFailed` in the same transaction.
+
+The work is per batch: one transaction leases up to `batch` rows, each channel gets its share at once (SMTP
+spreads it over a pool of connections), and one transaction records every answer with bulk statements and
+stores the events in the outbox. The sender sleeps until PostgreSQL says a notice was queued
+(`NOTIFY notifications`, sent when the queueing transaction commits) or `idle_sleep` passes.
 
 Delivery is at least once towards the provider: a crash after the SMTP server accepted a message but before
 the row is marked sent re-sends it once the lease expires, with the same Message-ID. An unreachable provider
@@ -10,14 +15,17 @@ comes back each notice goes out once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Mapping
-from itertools import groupby
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import asyncpg
-from opentelemetry.trace import SpanKind
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind
 from premiums_common.metrics import NOTICES_SENT
 from premiums_common.outbox import Outgoing, add, resumed
 from premiums_common.tracing import context_from, current_traceparent, tracer
@@ -25,20 +33,39 @@ from premiums_contracts.events import NotificationFailed, NotificationSent
 from premiums_contracts.events.notifications import NoticeChannel
 
 from premiums_notifications import repository as repo
-from premiums_notifications.channels import Channel, Outbound, Send, Unavailable, Undeliverable
-from premiums_notifications.domain.preferences import Preferences, language_of
+from premiums_notifications.channels import Channel, Outbound, Result, Undeliverable
+from premiums_notifications.domain.preferences import Language, Preferences, language_of
 from premiums_notifications.renderer import render
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
-BATCH = 50
+BATCH = 200
+CHANNEL = "notifications"
 LEASE_SECONDS = 60
 
 
 def backoff_seconds(attempts: int) -> float:
     """2, 4, 8 ... seconds, at most 5 minutes between attempts."""
     return float(min(300, 2 ** min(attempts, 9)))
+
+
+@dataclass
+class _Answers:
+    """What one batch came to, written back in one transaction."""
+
+    sent: list[tuple[str, str, str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    postponed: list[tuple[str, float, str]] = field(default_factory=list)
+    events: list[Outgoing] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    row: Any
+    outbound: Outbound
+    language: Language
+    span: Span
 
 
 class Sender:
@@ -48,87 +75,112 @@ class Sender:
         source: str,
         channels: Mapping[str, Channel],
         *,
-        idle_sleep: float = 0.3,
+        idle_sleep: float = 0.5,
         backoff: Callable[[int], float] = backoff_seconds,
+        batch: int = BATCH,
+        database_url: str | None = None,
     ) -> None:
         self.pool = pool
         self.source = source
         self.channels = channels
         self.idle_sleep = idle_sleep
         self.backoff = backoff
+        self.batch = batch
+        self.database_url = database_url
+        self._wake = asyncio.Event()
 
     async def run(self) -> None:
-        while True:
-            sent = await self.deliver_due()
-            if sent == 0:
-                await asyncio.sleep(self.idle_sleep)
+        listener = await self._listen()
+        try:
+            while True:
+                self._wake.clear()
+                sent = await self.deliver_due()
+                if sent < self.batch:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.idle_sleep)
+        finally:
+            if listener is not None:
+                await listener.close()
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        """A dedicated connection that wakes the sender when a notice is queued (the poll is the fallback)."""
+        if not self.database_url:
+            return None
+        listener = await asyncpg.connect(self.database_url)
+        await listener.add_listener(CHANNEL, lambda *_: self._wake.set())
+        return listener
 
     async def deliver_due(self) -> int:
         async with self.pool().acquire() as con, con.transaction():
-            rows = await repo.claim_due(con, BATCH, LEASE_SECONDS)
-        delivered = 0
-        for channel_name, group in groupby(sorted(rows, key=lambda r: r["channel"]), key=lambda r: r["channel"]):
-            batch = list(group)
-            channel = self.channels[channel_name]
-            channel_name = cast(NoticeChannel, channel_name)
-            try:
-                async with channel.session() as send:
-                    for row in batch:
-                        delivered += await self._deliver(send, channel_name, row)
-            except Unavailable as exc:
-                for row in batch:
-                    await self._retry_or_fail(row, channel_name, str(exc))
-        return delivered
+            rows = await repo.claim_due(con, self.batch, LEASE_SECONDS)
+        if not rows:
+            return 0
+        answers = _Answers()
+        by_channel: dict[str, list[_Prepared]] = defaultdict(list)
+        for row in rows:
+            prepared = self._prepare(row, answers)
+            if prepared is not None:
+                by_channel[row["channel"]].append(prepared)
+        for channel_name, items in by_channel.items():
+            results = await self.channels[channel_name].deliver([p.outbound for p in items])
+            for item, result in zip(items, results, strict=True):
+                self._record(item, cast(NoticeChannel, channel_name), result, answers)
+        async with self.pool().acquire() as con, con.transaction():
+            await repo.mark_sent_many(con, answers.sent)
+            await repo.mark_failed_many(con, answers.failed)
+            await repo.postpone_many(con, answers.postponed)
+            await add(con, answers.events)
+        return len(answers.sent)
 
-    async def _deliver(self, send: Send, channel: NoticeChannel, row: Any) -> int:
-        with tracer.start_as_current_span(
-            f"deliver {row['kind']} by {channel}",
+    def _prepare(self, row: Any, answers: _Answers) -> _Prepared | None:
+        member = json.loads(row["member"]) if row["member"] else None
+        if member is None:
+            reason = "no contact details for this member yet"
+            self._retry_or_fail(row, cast(NoticeChannel, row["channel"]), reason, answers)
+            return None
+        span = tracer.start_span(
+            f"deliver {row['kind']} by {row['channel']}",
             context=context_from(row["traceparent"]),
             kind=SpanKind.PRODUCER,
             attributes={"premiums.notification_id": row["notification_id"], "premiums.kind": row["kind"]},
-        ):
-            return await self._deliver_in_span(send, channel, row)
-
-    async def _deliver_in_span(self, send: Send, channel: NoticeChannel, row: Any) -> int:
-        member = json.loads(row["member"]) if row["member"] else None
-        if member is None:
-            await self._retry_or_fail(row, channel, "no contact details for this member yet")
-            return 0
+        )
         language = language_of(Preferences(language=row["preferred_language"]), member.get("language"))
         facts = {**json.loads(row["facts"]), "first_name": member["first_name"], "last_name": member["last_name"]}
         rendered = render(row["kind"], language, facts)
-        try:
-            answer = await send(Outbound(row["notification_id"], row["member_id"], row["kind"], member, rendered))
-        except Undeliverable as exc:
-            await self._fail(row, channel, str(exc))
-            return 0
-        except Unavailable as exc:
-            await self._retry_or_fail(row, channel, str(exc))
-            return 0
-        event = NotificationSent(
-            notification_id=row["notification_id"],
-            member_id=row["member_id"],
-            kind=row["kind"],
-            channel=channel,
-            language=language,
-            triggered_by=row["triggered_by"],
-        )
-        async with self.pool().acquire() as con, con.transaction():
-            await repo.mark_sent(con, row["notification_id"], language, rendered.subject, answer)
-            await add(con, [self._outgoing(event, row)])
-        NOTICES_SENT.labels(row["kind"], channel).inc()
-        log.info(
-            "notice sent", extra={"notification_id": row["notification_id"], "kind": row["kind"], "channel": channel}
-        )
-        return 1
+        outbound = Outbound(row["notification_id"], row["member_id"], row["kind"], member, rendered)
+        return _Prepared(row, outbound, language, span)
 
-    async def _retry_or_fail(self, row: Any, channel: NoticeChannel, reason: str) -> None:
+    def _record(self, item: _Prepared, channel: NoticeChannel, result: Result, answers: _Answers) -> None:
+        row = item.row
+        with trace.use_span(item.span, end_on_exit=True):
+            if isinstance(result, Undeliverable):
+                self._fail(row, channel, str(result), answers)
+            elif isinstance(result, Exception):
+                self._retry_or_fail(row, channel, str(result), answers)
+            else:
+                answers.sent.append((row["notification_id"], item.language, item.outbound.rendered.subject, result))
+                event = NotificationSent(
+                    notification_id=row["notification_id"],
+                    member_id=row["member_id"],
+                    kind=row["kind"],
+                    channel=channel,
+                    language=item.language,
+                    triggered_by=row["triggered_by"],
+                )
+                answers.events.append(self._outgoing(event, row))
+                NOTICES_SENT.labels(row["kind"], channel).inc()
+                log.info(
+                    "notice sent",
+                    extra={"notification_id": row["notification_id"], "kind": row["kind"], "channel": channel},
+                )
+
+    def _retry_or_fail(self, row: Any, channel: NoticeChannel, reason: str, answers: _Answers) -> None:
         if row["attempts"] >= MAX_ATTEMPTS:
-            await self._fail(row, channel, reason)
+            self._fail(row, channel, reason, answers)
         else:
-            await repo.postpone(self.pool(), row["notification_id"], self.backoff(row["attempts"]), reason)
+            answers.postponed.append((row["notification_id"], self.backoff(row["attempts"]), reason))
 
-    async def _fail(self, row: Any, channel: NoticeChannel, reason: str) -> None:
+    def _fail(self, row: Any, channel: NoticeChannel, reason: str, answers: _Answers) -> None:
         event = NotificationFailed(
             notification_id=row["notification_id"],
             member_id=row["member_id"],
@@ -137,9 +189,8 @@ class Sender:
             reason=reason,
             triggered_by=row["triggered_by"],
         )
-        async with self.pool().acquire() as con, con.transaction():
-            await repo.mark_failed(con, row["notification_id"], reason)
-            await add(con, [self._outgoing(event, row)])
+        answers.failed.append((row["notification_id"], reason))
+        answers.events.append(self._outgoing(event, row))
         log.warning("notice failed", extra={"notification_id": row["notification_id"], "reason": reason})
 
     def _outgoing(self, event: NotificationSent | NotificationFailed, row: Any) -> Outgoing:
