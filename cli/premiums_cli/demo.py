@@ -29,6 +29,7 @@ from premiums_cli.stack import local_environment, project_root
 from premiums_cli.token import token_for
 
 PAYMENTS = "http://127.0.0.1:8001"
+AUTOPAY = "http://127.0.0.1:8002"
 COVERAGE = "http://127.0.0.1:8003"
 NOTIFICATIONS = "http://127.0.0.1:8004"
 
