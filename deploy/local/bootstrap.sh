@@ -55,4 +55,18 @@ if ! command -v kustomize >/dev/null && [ ! -x "$(go env GOPATH 2>/dev/null)/bin
   say "installing kustomize from the Go module proxy (once, about 2 minutes)"
   GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@v5.6.0
 fi
+# The SMTP sink in Go (standard library only, so it builds offline); `premiums stack up` rebuilds it when stale.
+sink=.local/bin/premiums-smtp-sink
+if ! command -v go >/dev/null; then
+  say "Go not found: the local stack will use the Python SMTP sink"
+elif [ ! -x "$sink" ] || [ deploy/smtp-sink/main.go -nt "$sink" ] || [ deploy/smtp-sink/go.mod -nt "$sink" ]; then
+  say "building the Go SMTP sink into $sink"
+  mkdir -p .local/bin
+  if (cd deploy/smtp-sink && GOTOOLCHAIN=local GOPROXY=off GOFLAGS= go build -trimpath -buildvcs=false -o "../../$sink.tmp" .); then
+    mv -f "$sink.tmp" "$sink"
+  else
+    rm -f "$sink.tmp"
+    say "the Go SMTP sink did not build: the local stack will use the Python SMTP sink"
+  fi
+fi
 say "ready"

@@ -1,0 +1,3 @@
+module premiums/smtp-sink
+
+go 1.21
