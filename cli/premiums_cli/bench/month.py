@@ -58,9 +58,11 @@ async def _timed_days(to: date, label: str) -> float:
     return time.perf_counter() - started
 
 
-async def _set_up_autopay(members: list[EnrollmentSubmitted], concurrency: int) -> int:
+async def _set_up_autopay(members: list[EnrollmentSubmitted], concurrency: int) -> tuple[int, list[str]]:
+    """Save a bank account and set up AutoPay for each member; returns how many succeeded and each refusal."""
     gate = asyncio.Semaphore(concurrency)
     done = 0
+    refused: list[str] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
 
@@ -75,7 +77,9 @@ async def _set_up_autopay(members: list[EnrollmentSubmitted], concurrency: int) 
             }
             async with gate:
                 saved = await http.post(f"{PAYMENTS}/v1/bank-accounts", headers=auth, json=account)
-                saved.raise_for_status()
+                if saved.status_code != 201:
+                    refused.append(f"{e.enrollment_id}: bank account {saved.status_code} {saved.text[:200]}")
+                    return
                 mandate = {
                     "enrollment_id": e.enrollment_id,
                     "instrument_token": saved.json()["instrument_token"],
@@ -83,12 +87,16 @@ async def _set_up_autopay(members: list[EnrollmentSubmitted], concurrency: int) 
                 }
                 headers = {**auth, "User-Agent": "premiums-bench"}
                 created = await http.post(f"{AUTOPAY}/v1/autopay", headers=headers, json=mandate)
-                created.raise_for_status()
+                if created.status_code != 201:
+                    refused.append(f"{e.enrollment_id}: AutoPay {created.status_code} {created.text[:200]}")
+                    return
             done += 1
-            progress("AutoPay set up (not timed)", done, len(members))
+            progress("AutoPay set up (not timed)", done + len(refused), len(members))
 
         await asyncio.gather(*(one(e) for e in members))
-    return done
+    for reason in refused[:5]:
+        say(f"  refused: {reason}")
+    return done, refused
 
 
 async def _count(database: str, sql: str, *args: Any) -> int:
@@ -122,12 +130,14 @@ async def month_cycle(
     await wait_for_rows(
         "autopay", "SELECT count(*) FROM billing_state WHERE enrollment_id = ANY($1)", ids, "bills known to AutoPay"
     )
-    await _set_up_autopay(on_autopay, concurrency)
+    set_up, refused = await _set_up_autopay(on_autopay, concurrency)
     if at_portal:
         await portal(at_portal, concurrency)
     rest_seconds = await _timed_days(start, "rest of the month (timed)")
 
     invoices = await _count("coverage", "SELECT count(*) FROM invoices WHERE enrollment_id = ANY($1)", ids)
+    # The bill day bills every member the system has, not only this run's: that is the month's real size.
+    billed = await _count("coverage", "SELECT count(*) FROM invoices WHERE issued_on = $1", bill_day)
     drafts = await _count(
         "payments", "SELECT count(*) FROM payments WHERE channel = 'autopay' AND enrollment_id = ANY($1)", ids
     )
@@ -137,12 +147,14 @@ async def month_cycle(
         ids,
     )
     return {
-        "month_cycle_members": members,
+        "month_cycle_members": billed,
+        "month_cycle_new_members": members,
         "month_cycle_seconds": round(bill_seconds + rest_seconds, 1),
         "month_cycle_bill_day_seconds": round(bill_seconds, 1),
         "month_cycle_rest_seconds": round(rest_seconds, 1),
         "month_cycle_invoices": invoices,
-        "month_cycle_autopay_members": len(on_autopay),
+        "month_cycle_autopay_members": set_up,
+        "month_cycle_autopay_refused": len(refused),
         "month_cycle_drafts": drafts,
         "month_cycle_portal_payments": len(at_portal),
         "month_cycle_notices_sent": notices,

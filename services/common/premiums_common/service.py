@@ -16,9 +16,8 @@ from datetime import date
 
 import asyncpg
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
-from opentelemetry.trace import SpanKind
 from premiums_contracts.events import BusinessDateAdvanced
 from premiums_contracts.topics import CLOCK_EVENTS
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
@@ -27,14 +26,14 @@ from premiums_common import database
 from premiums_common.clock import BusinessClock, claim_daily_run, record_business_date
 from premiums_common.consumer import EventConsumer, Incoming
 from premiums_common.http_guard import GuardSettings, HttpGuard
+from premiums_common.http_metrics import MeasureRequests
 from premiums_common.kafka import make_broker, make_producer
 from premiums_common.lag import consumer_lag
 from premiums_common.logs import configure_logging
-from premiums_common.metrics import HTTP_REQUESTS
 from premiums_common.outbox import OutboxRelay, Outgoing, backlog
 from premiums_common.problems import install_problem_handlers
 from premiums_common.settings import Settings
-from premiums_common.tracing import configure_tracing, context_from, tracer
+from premiums_common.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
 
@@ -181,20 +180,7 @@ class Service:
         )
         app.add_middleware(HttpGuard, settings=guard)  # inside `measure`: refusals are counted too
 
-        @app.middleware("http")
-        async def measure(request: Request, call_next):  # type: ignore[no-untyped-def]
-            started = time.perf_counter()
-            with tracer.start_as_current_span(
-                f"{request.method} {request.url.path}",
-                context=context_from(request.headers.get("traceparent")),
-                kind=SpanKind.SERVER,
-                attributes={"http.request.method": request.method, "url.path": request.url.path},
-            ) as span:
-                response: Response = await call_next(request)
-                span.set_attribute("http.response.status_code", response.status_code)
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            HTTP_REQUESTS.labels(request.method, route, response.status_code).observe(time.perf_counter() - started)
-            return response
+        app.add_middleware(MeasureRequests)  # outermost: one span and one latency figure per request
 
         @app.get("/healthz", include_in_schema=False)
         async def healthz() -> dict[str, str]:
