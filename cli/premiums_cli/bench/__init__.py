@@ -44,9 +44,10 @@ async def _payment_phases(members: int, concurrency: int, phases: set[str]) -> d
         "bills known to payments",
     )
     result: dict[str, Any] = {}
-    paid = await payments_flow.portal(enrollments, concurrency)
-    payments = paid.pop("payments")
-    result.update(paid)
+    if phases & {"portal", "pipeline"}:
+        paid = await payments_flow.portal(enrollments, concurrency)
+        payments = paid.pop("payments")
+        result.update(paid)
     if "pipeline" in phases:
         result.update(await payments_flow.pipeline(enrollments, payments))
         result.update(await payments_flow.confirmations(enrollments))

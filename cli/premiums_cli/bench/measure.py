@@ -48,7 +48,7 @@ def _stat(pid: int) -> tuple[int, float, float]:
 
 
 def _children_cpu(parent: int) -> float:
-    """PostgreSQL runs a process per connection: count the live backends' CPU with the postmaster's."""
+    """Live child processes' CPU: PostgreSQL's backends (one per connection), notifications' render workers."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -70,7 +70,8 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 def process_usage() -> dict[str, dict[str, float]]:
-    """CPU seconds (PostgreSQL: with its backends) and peak resident memory of each process of the stack."""
+    """CPU seconds (with live child processes: PostgreSQL's backends, render workers) and peak resident memory
+    of each process of the stack."""
     usage = {}
     for row in status():
         pid = row.get("pid")
@@ -78,7 +79,7 @@ def process_usage() -> dict[str, dict[str, float]]:
             continue
         try:
             _, own, reaped = _stat(pid)
-            cpu = own + reaped + (_children_cpu(pid) if row["component"] == "postgres" else 0.0)
+            cpu = own + reaped + _children_cpu(pid)
             usage[row["component"]] = {"cpu_seconds": cpu, "peak_rss_mb": _peak_rss_mb(pid)}
         except (OSError, IndexError, ValueError):
             continue

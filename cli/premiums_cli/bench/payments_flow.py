@@ -190,6 +190,15 @@ async def email(enrollments: list[EnrollmentSubmitted]) -> dict[str, Any]:
     """One notifications process alone against the SMTP server: a copy of each bench member's bill notice
     (N1) is queued out of reach, then made due at once; the figure is how fast they are all accepted."""
     run = uuid.uuid4().hex[:8]
+    await wait_for_rows(
+        "notifications",
+        """
+        SELECT count(*) FROM notifications
+        WHERE kind = 'N1' AND status = 'sent' AND facts->>'enrollment_id' = ANY($1)
+        """,
+        [e.enrollment_id for e in enrollments],
+        "bills emailed (the originals)",
+    )
     con = await asyncpg.connect(os.environ["NOTIFICATIONS_DATABASE_URL"])
     try:
         copied = await con.fetchval(

@@ -1,3 +1,4 @@
 from premiums_autopay.app import build
 
-build().run()
+if __name__ == "__main__":  # not when a worker process imports this module (multiprocessing spawn)
+    build().run()

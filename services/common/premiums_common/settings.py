@@ -30,6 +30,7 @@ class Settings:
     rate_limit_member_per_minute: int = 300
     rate_limit_anonymous_per_minute: int = 120
     smtp_connections: int = 8
+    render_workers: int = 0
 
     @classmethod
     def from_env(cls, service: str) -> Settings:
@@ -61,7 +62,17 @@ class Settings:
             rate_limit_member_per_minute=_positive(env, "PREMIUMS_RATE_LIMIT_MEMBER_PER_MINUTE", 300),
             rate_limit_anonymous_per_minute=_positive(env, "PREMIUMS_RATE_LIMIT_ANONYMOUS_PER_MINUTE", 120),
             smtp_connections=_positive(env, "PREMIUMS_SMTP_CONNECTIONS", 8),
+            render_workers=_whole(env, "PREMIUMS_RENDER_WORKERS", 1),
         )
+
+
+def _whole(env: os._Environ[str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise SettingsError(f"{name} must be a whole number (0 or more), not {raw!r}")
+    return int(raw)
 
 
 def _positive(env: os._Environ[str], name: str, default: int) -> int:

@@ -34,6 +34,7 @@ from premiums_notifications import handlers
 from premiums_notifications.api import router
 from premiums_notifications.channels import Channel, LocalSmsSink, PrintQueue, SmsChannel
 from premiums_notifications.email import SmtpChannel
+from premiums_notifications.renderer import RenderPool
 from premiums_notifications.sender import Sender
 
 CONSUMED_TOPICS = [ENROLLMENT_EVENTS.name, PAYMENTS_EVENTS.name, COVERAGE_EVENTS.name, AUTOPAY_EVENTS.name]
@@ -87,6 +88,7 @@ def build(settings: Settings | None = None) -> Service:
         service.source,
         build_channels(service.settings),
         database_url=service.settings.database_url,
+        renderer=RenderPool(service.settings.render_workers),
     )
     service.background.append(sender.run)
     service.include(router)

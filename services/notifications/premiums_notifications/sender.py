@@ -35,7 +35,7 @@ from premiums_contracts.events.notifications import NoticeChannel
 from premiums_notifications import repository as repo
 from premiums_notifications.channels import Channel, Outbound, Result, Undeliverable
 from premiums_notifications.domain.preferences import Language, Preferences, language_of
-from premiums_notifications.renderer import render
+from premiums_notifications.renderer import RenderJob, RenderPool
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ class Sender:
         backoff: Callable[[int], float] = backoff_seconds,
         batch: int = BATCH,
         database_url: str | None = None,
+        renderer: RenderPool | None = None,
     ) -> None:
         self.pool = pool
         self.source = source
@@ -87,20 +88,27 @@ class Sender:
         self.backoff = backoff
         self.batch = batch
         self.database_url = database_url
+        self.renderer = renderer or RenderPool(0)
         self._wake = asyncio.Event()
 
-    async def run(self) -> None:
+    async def run(self, lanes: int = 2) -> None:
+        """`lanes` delivery loops at once, so one batch renders while another is on the wire (rows are leased
+        with SKIP LOCKED, so the loops, like replicas, never take the same notice)."""
         listener = await self._listen()
         try:
-            while True:
-                self._wake.clear()
-                sent = await self.deliver_due()
-                if sent < self.batch:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.idle_sleep)
+            await asyncio.gather(*(self._lane() for _ in range(lanes)))
         finally:
+            self.renderer.close()
             if listener is not None:
                 await listener.close()
+
+    async def _lane(self) -> None:
+        while True:
+            self._wake.clear()
+            sent = await self.deliver_due()
+            if sent < self.batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.idle_sleep)
 
     async def _listen(self) -> asyncpg.Connection | None:
         """A dedicated connection that wakes the sender when a notice is queued (the poll is the fallback)."""
@@ -117,10 +125,8 @@ class Sender:
             return 0
         answers = _Answers()
         by_channel: dict[str, list[_Prepared]] = defaultdict(list)
-        for row in rows:
-            prepared = self._prepare(row, answers)
-            if prepared is not None:
-                by_channel[row["channel"]].append(prepared)
+        for prepared in await self._prepare(rows, answers):
+            by_channel[prepared.row["channel"]].append(prepared)
         for channel_name, items in by_channel.items():
             results = await self.channels[channel_name].deliver([p.outbound for p in items])
             for item, result in zip(items, results, strict=True):
@@ -132,23 +138,31 @@ class Sender:
             await add(con, answers.events)
         return len(answers.sent)
 
-    def _prepare(self, row: Any, answers: _Answers) -> _Prepared | None:
-        member = json.loads(row["member"]) if row["member"] else None
-        if member is None:
-            reason = "no contact details for this member yet"
-            self._retry_or_fail(row, cast(NoticeChannel, row["channel"]), reason, answers)
-            return None
-        span = tracer.start_span(
-            f"deliver {row['kind']} by {row['channel']}",
-            context=context_from(row["traceparent"]),
-            kind=SpanKind.PRODUCER,
-            attributes={"premiums.notification_id": row["notification_id"], "premiums.kind": row["kind"]},
-        )
-        language = language_of(Preferences(language=row["preferred_language"]), member.get("language"))
-        facts = {**json.loads(row["facts"]), "first_name": member["first_name"], "last_name": member["last_name"]}
-        rendered = render(row["kind"], language, facts)
-        outbound = Outbound(row["notification_id"], row["member_id"], row["kind"], member, rendered)
-        return _Prepared(row, outbound, language, span)
+    async def _prepare(self, rows: list[Any], answers: _Answers) -> list[_Prepared]:
+        """Each row with a contact, rendered in its member's language (D14); the others wait for one."""
+        ready: list[tuple[Any, dict[str, Any], Language]] = []
+        jobs: list[RenderJob] = []
+        for row in rows:
+            member = json.loads(row["member"]) if row["member"] else None
+            if member is None:
+                reason = "no contact details for this member yet"
+                self._retry_or_fail(row, cast(NoticeChannel, row["channel"]), reason, answers)
+                continue
+            language = language_of(Preferences(language=row["preferred_language"]), member.get("language"))
+            facts = {**json.loads(row["facts"]), "first_name": member["first_name"], "last_name": member["last_name"]}
+            ready.append((row, member, language))
+            jobs.append((row["kind"], language, facts))
+        prepared = []
+        for (row, member, language), rendered in zip(ready, await self.renderer.render(jobs), strict=True):
+            span = tracer.start_span(
+                f"deliver {row['kind']} by {row['channel']}",
+                context=context_from(row["traceparent"]),
+                kind=SpanKind.PRODUCER,
+                attributes={"premiums.notification_id": row["notification_id"], "premiums.kind": row["kind"]},
+            )
+            outbound = Outbound(row["notification_id"], row["member_id"], row["kind"], member, rendered)
+            prepared.append(_Prepared(row, outbound, language, span))
+        return prepared
 
     def _record(self, item: _Prepared, channel: NoticeChannel, result: Result, answers: _Answers) -> None:
         row = item.row
