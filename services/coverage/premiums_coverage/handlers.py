@@ -110,8 +110,8 @@ class CoverageHandlers:
         binder = enrollment["status"] == "pending_binder"
         if not await repo.record_payment(con, p.payment_id, p.enrollment_id, p.amount, p.business_date, binder=binder):
             return []
-        charges = await repo.charges(con, p.enrollment_id)
-        received = await repo.received_total(con, p.enrollment_id)
+        money = await repo.ledger(con, p.enrollment_id)
+        charges, received = money.charges, money.received
         allocation = allocate(charges, received)
         applied = PaymentApplied(
             payment_id=p.payment_id,
@@ -214,12 +214,10 @@ class CoverageHandlers:
             return []
         if enrollment["status"] != "pending_binder":
             return []
-        binder_amount = enrollment["monthly_premium"]
-        if not binder_cleared(
-            binder_amount, enrollment["binder_due_date"], await repo.binder_payments(con, c.enrollment_id)
-        ):
+        money = await repo.ledger(con, c.enrollment_id)
+        if not binder_cleared(enrollment["monthly_premium"], enrollment["binder_due_date"], money.payments):
             return []
-        allocation = allocate(await repo.charges(con, c.enrollment_id), await repo.received_total(con, c.enrollment_id))
+        allocation = allocate(money.charges, money.received)
         await repo.set_status(con, c.enrollment_id, "active", allocation.paid_through)
         activated = CoverageActivated(
             enrollment_id=c.enrollment_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -149,6 +150,37 @@ async def binder_payments(con: asyncpg.Connection, enrollment_id: str) -> list[B
         enrollment_id,
     )
     return [BinderPayment(r["amount"], r["accepted_on"], r["status"] == "cleared") for r in rows]
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """An enrollment's charges and the payments that still count (not returned), read in one round trip."""
+
+    charges: list[Charge]
+    payments: list[BinderPayment]
+
+    @property
+    def received(self) -> Decimal:
+        return sum((p.amount for p in self.payments), Decimal(0))
+
+
+async def ledger(con: asyncpg.Connection | asyncpg.Pool, enrollment_id: str) -> Ledger:
+    rows = await con.fetch(
+        """
+        SELECT true AS is_charge, coverage_month, amount, NULL::date AS accepted_on, NULL::text AS status
+        FROM charges WHERE enrollment_id = $1
+        UNION ALL
+        SELECT false, NULL, amount, accepted_on, status
+        FROM payments_received WHERE enrollment_id = $1 AND status <> 'returned'
+        """,
+        enrollment_id,
+    )
+    return Ledger(
+        charges=[Charge(r["coverage_month"], r["amount"]) for r in rows if r["is_charge"]],
+        payments=[
+            BinderPayment(r["amount"], r["accepted_on"], r["status"] == "cleared") for r in rows if not r["is_charge"]
+        ],
+    )
 
 
 # -- issue 4: monthly bill, late binders, delinquency, returns, reinstatement -----------------------
