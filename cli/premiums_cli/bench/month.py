@@ -9,6 +9,8 @@ member does after reading the bill), and a share pay their bill at the portal.
 Timed, part 2, the rest of the month up to the coverage month's 1st: deadline reminders, AutoPay drafts on the
 22nd, clearing, coverage applying every payment, confirmation notices, delinquency on the 24th for members who
 did not pay and their past-due warnings on the 1st.
+The bill day bills every member the system has, not only this run's: `month_cycle_members` is that count
+(the month's real size) and `month_cycle_new_members` the renewals this run added.
 """
 
 from __future__ import annotations
