@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from datetime import UTC, date, datetime
 from typing import Any
@@ -111,6 +112,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _run(args: argparse.Namespace) -> int:
+    # A topic the floor just created answers "not leader" for a moment; aiokafka retries and says so loudly.
+    logging.getLogger("aiokafka.producer.sender").setLevel(logging.ERROR)
     if args.quick:
         args.members, args.month_members = QUICK["members"], QUICK["month_members"]
     wanted = _replicas(args.replicas)

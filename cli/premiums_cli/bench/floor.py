@@ -21,6 +21,16 @@ from premiums_cli.bench.measure import progress
 from premiums_cli.kafka_io import bootstrap
 
 
+async def _leaders_elected(admin: AIOKafkaAdminClient, topics: list[str], timeout: float = 30.0) -> None:
+    """New topics answer "not leader" until every partition has one; producing before that only retries."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = await admin.describe_topics(topics)
+        if all(d["error_code"] == 0 and all(p["leader"] >= 0 for p in d["partitions"]) for d in described):
+            return
+        await asyncio.sleep(0.2)
+
+
 async def floor(count: int) -> dict[str, Any]:
     source, target = f"bench.floor.{uuid.uuid4().hex[:8]}", f"bench.floor.out.{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap())
@@ -28,6 +38,7 @@ async def floor(count: int) -> dict[str, Any]:
     await admin.create_topics([NewTopic(source, 12, 1), NewTopic(target, 12, 1)])
     out = AIOKafkaProducer(bootstrap_servers=bootstrap(), enable_idempotence=True, linger_ms=5)
     await out.start()
+    await _leaders_elected(admin, [source, target])
     body = b'{"payment_id":"p","enrollment_id":"e","amount":"200.00","cleared_on":"2027-01-04"}'
     await asyncio.gather(*[await out.send(source, body, key=str(i).encode()) for i in range(count)])
     con = await asyncpg.connect(os.environ["COVERAGE_DATABASE_URL"])

@@ -101,7 +101,7 @@ def chart(result: dict[str, Any], path: Path) -> Path | None:
     axis.axvline(1.0, color="black", linewidth=1)
     axis.set_xscale("log")
     axis.set_xlabel("share of the target (log scale; right of the line = target met)")
-    axis.set_title(f"premiums bench, {result['at']} ({result['members']:,} members)")
+    axis.set_title(f"premiums bench {result['at'][:16]}", fontsize=10)
     axis.invert_yaxis()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
