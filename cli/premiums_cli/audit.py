@@ -33,6 +33,7 @@ class Facts:
     confirmations: Counter[str] = field(default_factory=Counter)  # payment_id -> N4 rows per channel
     contactable: set[str] = field(default_factory=set)  # payment_ids whose member has an email
     activated: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # enrollment -> ce_ids
+    renewals: set[str] = field(default_factory=set)  # R1.14: active from the start, with no activation event
     enrollments: dict[str, dict[str, Any]] = field(default_factory=dict)
     stale_outbox: dict[str, int] = field(default_factory=dict)
     dead_letters: int = 0
@@ -109,7 +110,7 @@ def every_enrollment_state_matches_its_ledger(facts: Facts) -> Check:
             breaches.append(f"{enrollment_id}: activated {activations} times")
         if row["status"] == "pending_binder" and activations:
             breaches.append(f"{enrollment_id}: pending its binder but CoverageActivated was published")
-        if row["status"] == "active" and not activations:
+        if row["status"] == "active" and not activations and enrollment_id not in facts.renewals:
             breaches.append(f"{enrollment_id}: active but never activated")
     return Check("every enrollment's state agrees with its events", len(facts.enrollments), breaches)
 
@@ -184,6 +185,11 @@ async def gather_facts() -> Facts:
             facts.submitted[body["payment_id"]].add(_headers(record)["ce_id"])
         elif ce_type == "payments.PaymentReturned.v1":
             facts.returned[(body["payment_id"], body["return_code"])].add(_headers(record)["ce_id"])
+    for record in await read_all("enrollment.events"):
+        if _headers(record).get("ce_type") == "enrollment.EnrollmentSubmitted.v1":
+            body = json.loads(record.value or b"{}")
+            if body.get("renewal_of"):
+                facts.renewals.add(body["enrollment_id"])
     for record in await read_all("coverage.events"):
         if _headers(record).get("ce_type") == "coverage.CoverageActivated.v1":
             facts.activated[json.loads(record.value)["enrollment_id"]].add(_headers(record)["ce_id"])

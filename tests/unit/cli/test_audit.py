@@ -73,6 +73,16 @@ def test_an_enrollment_whose_state_disagrees_with_its_events_is_a_breach() -> No
     assert found == ["RefID1: activated 2 times", "RefID2: pending its binder but CoverageActivated was published"]
 
 
+def test_an_active_enrollment_never_activated_is_a_breach_unless_it_is_a_renewal() -> None:
+    """R1.14: a renewal continues as active with no binder and no CoverageActivated; anything else active
+    without one is a breach."""
+    facts = healthy()
+    facts.enrollments["RefID3"] = {"status": "active"}
+    facts.enrollments["RefID4"] = {"status": "active"}
+    facts.renewals.add("RefID4")
+    assert breaches(facts)["every enrollment's state agrees with its events"] == ["RefID3: active but never activated"]
+
+
 def test_stale_outbox_rows_and_reasonless_dead_letters_are_breaches() -> None:
     facts = healthy()
     facts.stale_outbox["coverage"] = 3
