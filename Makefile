@@ -30,9 +30,9 @@ test-e2e: bootstrap
 faults: bootstrap  ## the long fault run: 400 members pay through a kill -9, 200 through each other fault (SIGTERM, Kafka, PostgreSQL, SMTP, rebalance), then the audit
 	PREMIUMS_FAULT_MEMBERS=400 $(BIN)/python -m pytest tests/faults -q -s
 
-bench: bootstrap  ## measure the running system: make bench MEMBERS=2000 (results in bench/results/)
+bench: bootstrap  ## measure the system: make bench [BENCH_ARGS="--quick"] (default: 1,000 members, a 10,000-member month, ~10 min)
 	$(BIN)/premiums stack up
-	$(BIN)/premiums bench --members $${MEMBERS:-1000}
+	$(BIN)/premiums bench $${BENCH_ARGS:---members 1000 --month-members 10000}
 
 lint: bootstrap  ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
