@@ -67,18 +67,18 @@ class Settings:
 
 
 def _whole(env: os._Environ[str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit():
-        raise SettingsError(f"{name} must be a whole number (0 or more), not {raw!r}")
-    return int(raw)
+    return _number(env, name, default, minimum=0)
 
 
 def _positive(env: os._Environ[str], name: str, default: int) -> int:
+    return _number(env, name, default, minimum=1)
+
+
+def _number(env: os._Environ[str], name: str, default: int, *, minimum: int) -> int:
     raw = env.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) == 0:
-        raise SettingsError(f"{name} must be a positive whole number, not {raw!r}")
+    if not raw.isdigit() or int(raw) < minimum:
+        kind = "a positive whole number" if minimum else "a whole number (0 or more)"
+        raise SettingsError(f"{name} must be {kind}, not {raw!r}")
     return int(raw)
