@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
 from premiums_contracts import Envelope, EnvelopeError, Event, event_class
 from pydantic import ValidationError
 
@@ -67,6 +68,12 @@ class Incoming:
 
 
 Handler = Callable[[asyncpg.Connection, Incoming], Awaitable[Sequence[Outgoing] | None]]
+BatchHandler = Callable[[asyncpg.Connection, Sequence[Incoming]], Awaitable[Sequence[Outgoing]]]
+"""The set-based twin of a `Handler`: the same rules for a run of events of one type and distinct keys, in a
+few statements for the whole run. The one-event `Handler` stays the reference, and the fallback: a run
+that fails is retried one event per transaction through it."""
+UnitOfWork = Callable[[asyncpg.Connection], AbstractAsyncContextManager[object]]
+"""Wraps the handlers of one transaction: work they defer (bulk writes) is done on a clean exit, before commit."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,8 @@ class EventConsumer:
         backoff: float = 0.2,
         max_records: int = 500,
         block_on_failure: bool = False,
+        unit_of_work: UnitOfWork | None = None,
+        batch_handlers: dict[type[Event], BatchHandler] | None = None,
     ) -> None:
         self.name = name
         self.topics = tuple(topics)
@@ -127,6 +136,9 @@ class EventConsumer:
         self.backoff = backoff
         self.max_records = max_records
         self.block_on_failure = block_on_failure
+        self.unit_of_work = unit_of_work
+        self.batch_handlers = dict(batch_handlers or {})
+        assert set(self.batch_handlers) <= set(self.handlers), "a batch handler needs its one-event reference"
         self._pool: asyncpg.Pool | None = None
         self._producer: AIOKafkaProducer | None = None
         self._source = ""
@@ -235,24 +247,26 @@ class EventConsumer:
                 await parking.release_one(con, self.name, replay.topic, replay.key)
             fresh = await inbox.claim(con, self.name, [e.envelope.id for e in handled])
             caused: list[Outgoing] = []
-            for event in handled:
-                if event.envelope.id not in fresh:
-                    continue
-                fresh.discard(event.envelope.id)  # a duplicate inside one batch is handled once
-                with tracer.start_as_current_span(
-                    f"{self.name} handle {event.envelope.type}",
-                    context=context_from(event.envelope.traceparent),
-                    kind=SpanKind.CONSUMER,
-                    attributes={
-                        "messaging.system": "kafka",
-                        "messaging.destination.name": event.topic,
-                        "messaging.message.id": event.envelope.id,
-                        "premiums.key": event.key,
-                    },
-                ):
-                    caused.extend(await self.handlers[type(event.event)](con, event) or ())
-                EVENTS_HANDLED.labels(self.name, event.envelope.type).inc()
+            async with self.unit_of_work(con) if self.unit_of_work else nullcontext():
+                await self._handle_each(con, handled, fresh, caused)
             await outbox.add(con, caused)
+
+    async def _handle_each(
+        self, con: asyncpg.Connection, handled: Sequence[Incoming], fresh: set[str], caused: list[Outgoing]
+    ) -> None:
+        new: list[Incoming] = []
+        for event in handled:
+            if event.envelope.id in fresh:
+                fresh.discard(event.envelope.id)  # a duplicate inside one batch is handled once
+                new.append(event)
+        for run in runs(new, self.batch_handlers):
+            kind = type(run[0].event)
+            if len(run) > 1:
+                caused.extend(await self.batch_handlers[kind](con, run))
+            else:
+                with handling(self.name, run[0]):
+                    caused.extend(await self.handlers[kind](con, run[0]) or ())
+            EVENTS_HANDLED.labels(self.name, run[0].envelope.type).inc(len(run))
 
     async def dead_letter(self, record: ConsumerRecord, reason: str, exc: BaseException | None = None) -> None:
         assert self._producer is not None
@@ -279,6 +293,44 @@ class EventConsumer:
                 "reason": reason,
             },
         )
+
+
+def runs(events: Sequence[Incoming], batched: Collection[type[Event]]) -> list[list[Incoming]]:
+    """Cut the batch, in order, into runs a handler can take at once: consecutive events of one type that
+    has a batch handler, each key at most once in a run. Any other event is a run of its own.
+
+    Records of a key keep their order (they are in one partition, and runs are handled in batch order), and
+    a run never holds two events of a key, so a set-based handler sees each enrollment once.
+    """
+    out: list[list[Incoming]] = []
+    keys: set[tuple[str, str]] = set()
+    for event in events:
+        kind = type(event.event)
+        key = (event.topic, event.key)
+        current = out[-1] if out else None
+        if current is not None and kind in batched and type(current[0].event) is kind and key not in keys:
+            current.append(event)
+        else:
+            out.append([event])
+            keys.clear()
+        keys.add(key)
+    return out
+
+
+def handling(consumer: str, event: Incoming) -> AbstractContextManager[Span]:
+    """The consumer span of one event, a child of its producer's span: what a handler does inside it
+    (and the events it causes) stays in the event's trace."""
+    return tracer.start_as_current_span(
+        f"{consumer} handle {event.envelope.type}",
+        context=context_from(event.envelope.traceparent),
+        kind=SpanKind.CONSUMER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.destination.name": event.topic,
+            "messaging.message.id": event.envelope.id,
+            "premiums.key": event.key,
+        },
+    )
 
 
 def _key_of(record: ConsumerRecord) -> str:

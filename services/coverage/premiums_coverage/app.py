@@ -17,7 +17,7 @@ from premiums_contracts.topics import ENROLLMENT_EVENTS, PAYMENTS_EVENTS
 
 from premiums_coverage.api import router
 from premiums_coverage.daily import DailyWork
-from premiums_coverage.handlers import CoverageHandlers
+from premiums_coverage.handlers import CONSUMER, CoverageHandlers
 from premiums_coverage.policy import CoveragePolicy
 
 CONSUMED_TOPICS = [ENROLLMENT_EVENTS.name, PAYMENTS_EVENTS.name]
@@ -35,7 +35,7 @@ def build(settings: Settings | None = None, policy: CoveragePolicy | None = None
     handlers = CoverageHandlers(service, policy)
     service.consume(
         EventConsumer(
-            "coverage",
+            CONSUMER,
             CONSUMED_TOPICS,
             {
                 EnrollmentSubmitted: handlers.enrollment_submitted,
@@ -45,6 +45,7 @@ def build(settings: Settings | None = None, policy: CoveragePolicy | None = None
                 PaymentCleared: handlers.payment_cleared,
                 PaymentReturned: handlers.payment_returned,
             },
+            batch_handlers={PaymentCleared: handlers.payments_cleared},
         )
     )
     daily = DailyWork(service, policy)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
-from premiums_common.consumer import Incoming, Rejected
+from premiums_common.consumer import Incoming, Rejected, handling
 from premiums_common.outbox import Outgoing, envelope_for
 from premiums_common.service import Service
 from premiums_contracts.events import (
@@ -36,6 +37,8 @@ from premiums_coverage.domain.effectuation import (
 from premiums_coverage.domain.ledger import ZERO, allocate, balance
 from premiums_coverage.policy import CoveragePolicy
 from premiums_coverage.standing import reinstate_if_paid, update_standing
+
+CONSUMER = "coverage"
 
 
 class CoverageHandlers:
@@ -214,18 +217,53 @@ class CoverageHandlers:
             return []
         if enrollment["status"] != "pending_binder":
             return []
-        money = await repo.ledger(con, c.enrollment_id)
-        if not binder_cleared(enrollment["monthly_premium"], enrollment["binder_due_date"], money.payments):
+        activation = _activation(c, enrollment, await repo.ledger(con, c.enrollment_id))
+        if activation is None:
             return []
-        allocation = allocate(money.charges, money.received)
-        await repo.set_status(con, c.enrollment_id, "active", allocation.paid_through)
-        activated = CoverageActivated(
-            enrollment_id=c.enrollment_id,
-            member_id=enrollment["member_id"],
-            coverage_start=enrollment["coverage_start"],
-            paid_through=allocation.paid_through or enrollment["coverage_start"],
-            payment_id=c.payment_id,
-            plan_name=enrollment["plan_name"],
-            product=enrollment["product"],
-        )
+        paid_through, activated = activation
+        await repo.set_status(con, c.enrollment_id, "active", paid_through)
         return [self._out(activated, activated.enrollment_id, incoming)]
+
+    async def payments_cleared(self, con: asyncpg.Connection, run: Sequence[Incoming]) -> list[Outgoing]:
+        """`payment_cleared` for a run of cleared payments of distinct enrollments (the clearing day), in four
+        statements for the whole run. Any rejection sends the run back to `payment_cleared`, one by one."""
+        cleared: list[tuple[Incoming, PaymentCleared]] = [(i, i.event) for i in run]
+        enrollments = await repo.enrollments_locked(con, [c.enrollment_id for _, c in cleared])
+        if unknown := [c.enrollment_id for _, c in cleared if c.enrollment_id not in enrollments]:
+            raise Rejected(f"cleared payments for unknown enrollments, e.g. {unknown[0]}")
+        newly = await repo.mark_cleared_many(con, [(c.payment_id, c.cleared_on) for _, c in cleared])
+        waiting = [
+            (i, c)
+            for i, c in cleared
+            if c.payment_id in newly and enrollments[c.enrollment_id]["status"] == "pending_binder"
+        ]
+        money = await repo.ledgers(con, [c.enrollment_id for _, c in waiting]) if waiting else {}
+        activations = [
+            (i, activation)
+            for i, c in waiting
+            if (activation := _activation(c, enrollments[c.enrollment_id], money[c.enrollment_id])) is not None
+        ]
+        if not activations:
+            return []
+        await repo.activate_many(con, [(a.enrollment_id, paid_through) for _, (paid_through, a) in activations])
+        out = []
+        for i, (_, activated) in activations:
+            with handling(CONSUMER, i):  # each activation continues its own payment's trace
+                out.append(self._out(activated, activated.enrollment_id, i))
+        return out
+
+
+def _activation(c: PaymentCleared, enrollment: Any, money: repo.Ledger) -> tuple[date | None, CoverageActivated] | None:
+    """R1.9: the binder cleared in full by its due date: the enrollment's paid-through date and its event."""
+    if not binder_cleared(enrollment["monthly_premium"], enrollment["binder_due_date"], money.payments):
+        return None
+    allocation = allocate(money.charges, money.received)
+    return allocation.paid_through, CoverageActivated(
+        enrollment_id=c.enrollment_id,
+        member_id=enrollment["member_id"],
+        coverage_start=enrollment["coverage_start"],
+        paid_through=allocation.paid_through or enrollment["coverage_start"],
+        payment_id=c.payment_id,
+        plan_name=enrollment["plan_name"],
+        product=enrollment["product"],
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -165,21 +166,67 @@ class Ledger:
 
 
 async def ledger(con: asyncpg.Connection | asyncpg.Pool, enrollment_id: str) -> Ledger:
+    return (await ledgers(con, [enrollment_id]))[enrollment_id]
+
+
+async def ledgers(con: asyncpg.Connection | asyncpg.Pool, enrollment_ids: Sequence[str]) -> dict[str, Ledger]:
+    """The ledgers of several enrollments in one round trip (an enrollment with no rows has an empty one)."""
     rows = await con.fetch(
         """
-        SELECT true AS is_charge, coverage_month, amount, NULL::date AS accepted_on, NULL::text AS status
-        FROM charges WHERE enrollment_id = $1
+        SELECT enrollment_id, true AS is_charge, coverage_month, amount, NULL::date AS accepted_on,
+               NULL::text AS status
+        FROM charges WHERE enrollment_id = ANY($1::text[])
         UNION ALL
-        SELECT false, NULL, amount, accepted_on, status
-        FROM payments_received WHERE enrollment_id = $1 AND status <> 'returned'
+        SELECT enrollment_id, false, NULL, amount, accepted_on, status
+        FROM payments_received WHERE enrollment_id = ANY($1::text[]) AND status <> 'returned'
         """,
-        enrollment_id,
+        list(enrollment_ids),
     )
-    return Ledger(
-        charges=[Charge(r["coverage_month"], r["amount"]) for r in rows if r["is_charge"]],
-        payments=[
-            BinderPayment(r["amount"], r["accepted_on"], r["status"] == "cleared") for r in rows if not r["is_charge"]
-        ],
+    out = {enrollment_id: Ledger(charges=[], payments=[]) for enrollment_id in enrollment_ids}
+    for r in rows:
+        entry = out[r["enrollment_id"]]
+        if r["is_charge"]:
+            entry.charges.append(Charge(r["coverage_month"], r["amount"]))
+        else:
+            entry.payments.append(BinderPayment(r["amount"], r["accepted_on"], r["status"] == "cleared"))
+    return out
+
+
+async def enrollments_locked(con: asyncpg.Connection, enrollment_ids: Sequence[str]) -> dict[str, Any]:
+    """Several enrollments, locked for the transaction in one statement (in key order, so two writers
+    never wait on each other in a cycle)."""
+    rows = await con.fetch(
+        "SELECT * FROM enrollments WHERE enrollment_id = ANY($1::text[]) ORDER BY enrollment_id FOR UPDATE",
+        list(enrollment_ids),
+    )
+    return {r["enrollment_id"]: r for r in rows}
+
+
+async def mark_cleared_many(con: asyncpg.Connection, cleared: Sequence[tuple[str, date]]) -> set[str]:
+    """`mark_cleared` for many payments at once; returns the ones that were waiting to clear."""
+    rows = await con.fetch(
+        """
+        UPDATE payments_received p SET status = 'cleared', cleared_on = c.cleared_on
+        FROM unnest($1::text[], $2::date[]) AS c(payment_id, cleared_on)
+        WHERE p.payment_id = c.payment_id AND p.status = 'accepted'
+        RETURNING p.payment_id
+        """,
+        [payment_id for payment_id, _ in cleared],
+        [day for _, day in cleared],
+    )
+    return {r["payment_id"] for r in rows}
+
+
+async def activate_many(con: asyncpg.Connection, activated: Sequence[tuple[str, date | None]]) -> None:
+    """`set_status(..., "active", paid_through)` for many enrollments in one statement."""
+    await con.execute(
+        """
+        UPDATE enrollments e SET status = 'active', paid_through = a.paid_through, updated_at = now()
+        FROM unnest($1::text[], $2::date[]) AS a(enrollment_id, paid_through)
+        WHERE e.enrollment_id = a.enrollment_id
+        """,
+        [enrollment_id for enrollment_id, _ in activated],
+        [paid_through for _, paid_through in activated],
     )
 
 

@@ -81,7 +81,7 @@ def build(settings: Settings | None = None) -> Service:
         title="notifications",
         description="Every notice a member must get, exactly once, in their language.",
     )
-    service.consume(EventConsumer("notifications", CONSUMED_TOPICS, HANDLERS))
+    service.consume(EventConsumer("notifications", CONSUMED_TOPICS, HANDLERS, unit_of_work=handlers.notices_per_batch))
     service.daily("notifications.reminders", handlers.send_reminders)
     sender = Sender(
         lambda: service.pool,

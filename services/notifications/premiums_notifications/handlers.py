@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import date
 
 import asyncpg
 from premiums_common.consumer import Incoming
 from premiums_common.outbox import Outgoing
+from premiums_common.tracing import current_traceparent
 from premiums_contracts.events import (
     AccountDelinquent,
     AutopayCancelled,
@@ -31,15 +34,53 @@ from premiums_notifications import repository as repo
 from premiums_notifications.domain import catalogue, reminders
 from premiums_notifications.domain.catalogue import Notice
 from premiums_notifications.domain.preferences import channels_for
+from premiums_notifications.repository import Queued
+
+_deferred: ContextVar[list[Queued] | None] = ContextVar("deferred_notices", default=None)
+
+
+@asynccontextmanager
+async def notices_per_batch(con: asyncpg.Connection) -> AsyncIterator[None]:
+    """The consumer's unit of work: the notices a batch's events call for are queued together when the
+    batch's handlers are done, in the same transaction (one audience query, one insert, one wake-up)
+    instead of three statements per event."""
+    token = _deferred.set([])
+    try:
+        yield
+        await _flush(con)
+    finally:
+        _deferred.reset(token)
 
 
 async def queue(
     con: asyncpg.Connection, notices: Sequence[Notice], triggered_by: str | None, correlation_id: str | None
 ) -> None:
-    """Queue each notice on the channels its member's preferences and D14 call for, once per channel."""
-    audience = await repo.audience(con, [n.member_id for n in notices])
-    deliveries = [(n, channel) for n in notices for channel in channels_for(n.kind, *audience[n.member_id])]
-    await repo.queue(con, deliveries, triggered_by, correlation_id)
+    """Queue each notice on the channels its member's preferences and D14 call for, once per channel.
+
+    Inside a consumer batch the notices wait for the end of the batch; anywhere else they are queued now."""
+    traceparent = current_traceparent()
+    queued = [Queued(n, triggered_by, correlation_id, traceparent) for n in notices]
+    pending = _deferred.get()
+    if pending is None:
+        await _queue_now(con, queued)
+    else:
+        pending.extend(queued)
+
+
+async def _flush(con: asyncpg.Connection) -> None:
+    """Queue what the batch deferred so far: before a handler changes whom a notice reaches, and at its end."""
+    pending = _deferred.get()
+    if pending:
+        await _queue_now(con, pending[:])
+        pending.clear()
+
+
+async def _queue_now(con: asyncpg.Connection, queued: Sequence[Queued]) -> None:
+    audience = await repo.audience(con, [q.notice.member_id for q in queued])
+    deliveries = [
+        (q, channel) for q in queued for channel in channels_for(q.notice.kind, *audience[q.notice.member_id])
+    ]
+    await repo.queue(con, deliveries)
 
 
 async def _notify(con: asyncpg.Connection, incoming: Incoming, *notices: Notice) -> list[Outgoing]:
@@ -52,6 +93,7 @@ async def _notify(con: asyncpg.Connection, incoming: Incoming, *notices: Notice)
 
 async def enrollment_submitted(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
     e: EnrollmentSubmitted = incoming.event
+    await _flush(con)  # notices deferred before this event go to the contact they were meant for
     await repo.upsert_member(con, e.member_id, e.member)
     await repo.upsert_enrollment(con, e.enrollment_id, e.member_id, e.billing_account, e.product, e.plan_name)
     return []
@@ -59,6 +101,7 @@ async def enrollment_submitted(con: asyncpg.Connection, incoming: Incoming) -> l
 
 async def contact_changed(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
     e: MemberContactChanged = incoming.event
+    await _flush(con)
     await repo.upsert_member(con, e.member_id, e.member)
     return []
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeAlias
 
 import asyncpg
-from premiums_common.tracing import current_traceparent
 from premiums_contracts.events import MemberContact
 
 from premiums_notifications.domain.catalogue import BillFacts, Notice, PaymentFacts
@@ -255,33 +255,44 @@ async def open_bills_due_around(con: Db, today: date) -> list[OpenBill]:
 # -- the delivery log ---------------------------------------------------------------------------------
 
 
-async def queue(
-    con: Db, deliveries: Sequence[tuple[Notice, str]], triggered_by: str | None, correlation_id: str | None
-) -> int:
-    """Queue (notice, channel) pairs; one already queued under the same key and channel stays (exactly once)."""
+@dataclass(frozen=True)
+class Queued:
+    """A notice to queue, with the event that called for it and the trace it continues."""
+
+    notice: Notice
+    triggered_by: str | None
+    correlation_id: str | None
+    traceparent: str | None
+
+
+async def queue(con: Db, deliveries: Sequence[tuple[Queued, str]]) -> int:
+    """Queue (notice, channel) pairs in one statement; one already queued under the same key and channel
+    stays (exactly once)."""
+    if not deliveries:
+        return 0
     rows = [
         (
             f"ntf_{uuid.uuid4().hex}",
-            notice.member_id,
-            notice.kind,
-            notice.dedupe_key,
+            q.notice.member_id,
+            q.notice.kind,
+            q.notice.dedupe_key,
             channel,
-            json.dumps(notice.facts),
-            triggered_by or notice.dedupe_key,
-            correlation_id,
-            current_traceparent(),
+            json.dumps(q.notice.facts),
+            q.triggered_by or q.notice.dedupe_key,
+            q.correlation_id,
+            q.traceparent,
         )
-        for notice, channel in deliveries
+        for q, channel in deliveries
     ]
-    if not rows:
-        return 0
-    await con.executemany(
+    await con.execute(
         """
         INSERT INTO notifications (notification_id, member_id, kind, dedupe_key, channel, facts, triggered_by,
                                    correlation_id, traceparent)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key, channel) DO NOTHING
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[],
+                             $8::text[], $9::text[])
+        ON CONFLICT (dedupe_key, channel) DO NOTHING
         """,
-        rows,
+        *(list(column) for column in zip(*rows, strict=True)),
     )
     await con.execute("NOTIFY notifications")
     return len(rows)
