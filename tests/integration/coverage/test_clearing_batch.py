@@ -31,7 +31,8 @@ async def twin_pool(infrastructure: None) -> AsyncIterator[asyncpg.Pool]:
 
 
 def incoming(event: Event, key: str) -> Incoming:
-    return Incoming(Envelope(type=event.ce_type(), source="/it", subject=key), event, "payments.events", 0, 0, key, None)  # type: ignore[arg-type]
+    envelope = Envelope(type=event.ce_type(), source="/it", subject=key)
+    return Incoming(envelope, event, "payments.events", 0, 0, key, None)  # type: ignore[arg-type]
 
 
 def submitted(e: EnrollmentSubmitted, payment_id: str, amount: str, day: date) -> PaymentSubmitted:
