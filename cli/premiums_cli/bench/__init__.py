@@ -2,7 +2,10 @@
 
 Phases, each optional (`--phases`):
 - portal: members pay concurrently through `POST /v1/payments`: requests per second and latency;
-- pipeline: the day those payments clear: clearing → `CoverageActivated` → the welcome email accepted by SMTP;
+- pipeline: the day those payments clear, all at once (the maximum rate): clearing → `CoverageActivated` → the
+  welcome email accepted by SMTP;
+- latency: as many other members pay, and clear in days of `--rate` payments (one second of traffic at that
+  rate): the latency percentiles the targets are set for;
 - email: one notifications process delivering a batch of real notices to the SMTP server;
 - floor: the same reads and writes with raw aiokafka and asyncpg and no framework, for a ratio;
 - month: N members through a whole simulated billing month (`month.py`);
@@ -20,6 +23,8 @@ import sys
 from datetime import UTC, date, datetime
 from typing import Any
 
+from premiums_contracts.events import EnrollmentSubmitted
+
 from premiums_cli import clock
 from premiums_cli.bench import payments_flow, report
 from premiums_cli.bench.floor import floor
@@ -28,15 +33,23 @@ from premiums_cli.bench.month import month_cycle
 from premiums_cli.demo import first_of_month_after_next, new_enrollment
 from premiums_cli.stack import scale, status
 
-PHASES = ("portal", "pipeline", "email", "floor", "month")
+PHASES = ("portal", "pipeline", "latency", "email", "floor", "month")
 QUICK = {"members": 300, "month_members": 2000}
 SERVICE_PROCESSES = ("payments", "autopay", "coverage", "notifications")
 
 
-async def _payment_phases(members: int, concurrency: int, phases: set[str]) -> dict[str, Any]:
-    today = await clock.current_date() or date.today()
-    enrollments = [new_enrollment(first_of_month_after_next(today), premium="200.00") for _ in range(members)]
-    say(f"payments: {members:,} new members pay their binder at the portal, {concurrency} at a time")
+def _new_members(today: date, members: int) -> list[EnrollmentSubmitted]:
+    return [new_enrollment(first_of_month_after_next(today), premium="200.00") for _ in range(members)]
+
+
+async def _latency_phase(members: int, rate: int, concurrency: int) -> dict[str, Any]:
+    enrollments = _new_members(await clock.current_date() or date.today(), members)
+    say(f"latency: {members:,} more members pay, clearing {rate} a day (one second at {rate}/s)")
+    await _billed(enrollments)
+    return await payments_flow.paced(enrollments, rate, concurrency)
+
+
+async def _billed(enrollments: list[EnrollmentSubmitted]) -> None:
     await payments_flow.publish_enrollments(enrollments, "enrollments published")
     await payments_flow.wait_for_rows(
         "payments",
@@ -44,6 +57,12 @@ async def _payment_phases(members: int, concurrency: int, phases: set[str]) -> d
         [e.enrollment_id for e in enrollments],
         "bills known to payments",
     )
+
+
+async def _payment_phases(members: int, concurrency: int, phases: set[str]) -> dict[str, Any]:
+    enrollments = _new_members(await clock.current_date() or date.today(), members)
+    say(f"payments: {members:,} new members pay their binder at the portal, {concurrency} at a time")
+    await _billed(enrollments)
     result: dict[str, Any] = {}
     if phases & {"portal", "pipeline"}:
         paid = await payments_flow.portal(enrollments, concurrency)
@@ -64,6 +83,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"members": args.members}
     if phases & {"portal", "pipeline", "email"}:
         result.update(await _payment_phases(args.members, args.concurrency, phases))
+    if "latency" in phases:
+        result.update(await _latency_phase(args.members, args.rate, args.concurrency))
     if "floor" in phases:
         say(f"floor: {max(args.members, 2000):,} records through raw aiokafka and asyncpg")
         result.update(await floor(max(args.members, 2000)))
@@ -100,6 +121,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--members", type=int, default=1000, help="members in the payment phases (default 1,000)")
     parser.add_argument(
         "--month-members", type=int, default=100_000, help="members in the month cycle (default 100,000)"
+    )
+    parser.add_argument(
+        "--rate", type=int, default=200, help="latency phase: payments clearing per day, one second's worth"
     )
     parser.add_argument("--concurrency", type=int, default=16, help="portal and API callers at once")
     parser.add_argument("--autopay-share", type=float, default=0.3, help="month cycle: members on AutoPay")

@@ -61,7 +61,9 @@ async def wait_for_rows(database: str, sql: str, ids: list[str], label: str, tim
         await con.close()
 
 
-async def portal(enrollments: list[EnrollmentSubmitted], concurrency: int) -> dict[str, Any]:
+async def portal(
+    enrollments: list[EnrollmentSubmitted], concurrency: int, label: str = "portal payments"
+) -> dict[str, Any]:
     """Members pay their monthly premium at once, `concurrency` at a time, each with its own token and
     Idempotency-Key."""
     latencies: list[float] = []
@@ -92,7 +94,7 @@ async def portal(enrollments: list[EnrollmentSubmitted], concurrency: int) -> di
                 latencies.append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
             results.append(response.json())
-            progress("portal payments", len(results), len(enrollments))
+            progress(label, len(results), len(enrollments))
 
         started = time.perf_counter()
         await asyncio.gather(*(pay(e) for e in enrollments))
@@ -137,21 +139,11 @@ async def _notice_times(kind: str, key: str, ids: list[str]) -> list[Any]:
         await con.close()
 
 
-async def pipeline(enrollments: list[EnrollmentSubmitted], payments: list[dict[str, Any]]) -> dict[str, Any]:
-    """The day the payments clear: clearing → `CoverageActivated` → the N2 welcome email accepted by SMTP.
-
-    The clock is first moved to the day before (untimed), so the figure is the clearing day's work alone.
-    """
+async def _clearing_latencies(
+    enrollments: list[EnrollmentSubmitted], payments: list[dict[str, Any]]
+) -> tuple[dict[str, float], list[Any], list[float], list[float]]:
+    """Each payment's clearing time, its member's welcome notice, and the two latencies measured from it."""
     ids = {e.enrollment_id for e in enrollments}
-    settle = max(date.fromisoformat(p["settles_on"]) for p in payments)
-    if (await clock.current_date() or settle) < settle - timedelta(days=1):
-        await clock.advance(to=settle - timedelta(days=1))
-        await idle.wait_idle(timeout=3600, quiet=True)
-    say(f"  clearing day {settle}: {len(payments)} payments clear, coverage activates, members are emailed")
-    started = time.time()
-    await clock.advance(to=settle)
-    await idle.wait_idle(timeout=3600, quiet=True)
-    idle_at = time.time()
     cleared = await _event_times("payments.events", "payments.PaymentCleared.v1", ids, "payment_id")
     activated = await _event_times("coverage.events", "coverage.CoverageActivated.v1", ids, "payment_id")
     by_enrollment = {p["enrollment_id"]: p["payment_id"] for p in payments}
@@ -162,18 +154,71 @@ async def pipeline(enrollments: list[EnrollmentSubmitted], payments: list[dict[s
         for w in welcomes
         if w["sent"] is not None and by_enrollment.get(w["id"]) in cleared
     ]
+    return cleared, welcomes, clear_to_coverage, to_email
+
+
+def _percentiles(prefix: str, clear_to_coverage: list[float], to_email: list[float]) -> dict[str, float | None]:
+    return {
+        f"{prefix}p50_clear_to_coverage_ms": percentile(clear_to_coverage, 50),
+        f"{prefix}p95_clear_to_coverage_ms": percentile(clear_to_coverage, 95),
+        f"{prefix}p99_clear_to_coverage_ms": percentile(clear_to_coverage, 99),
+        f"{prefix}p50_to_email_ms": percentile(to_email, 50),
+        f"{prefix}p95_to_email_ms": percentile(to_email, 95),
+        f"{prefix}p99_to_email_ms": percentile(to_email, 99),
+    }
+
+
+async def _clearing_day(settle: date) -> tuple[float, float]:
+    """Move the business clock to the eve of `settle` and let the system go idle (untimed); then to `settle`
+    until it is idle again. Returns when the clearing day started and when its work was done."""
+    if (await clock.current_date() or settle) < settle - timedelta(days=1):
+        await clock.advance(to=settle - timedelta(days=1))
+    await idle.wait_idle(timeout=3600, quiet=True)
+    started = time.time()
+    await clock.advance(to=settle)
+    await idle.wait_idle(timeout=3600, quiet=True)
+    return started, time.time()
+
+
+async def pipeline(enrollments: list[EnrollmentSubmitted], payments: list[dict[str, Any]]) -> dict[str, Any]:
+    """The maximum rate: every payment clears on one day, in one burst: clearing → `CoverageActivated` → the
+    N2 welcome email accepted by SMTP. The latencies of a burst are reported as `burst_*`.
+
+    The clock is first moved to the day before and the system left to go idle (untimed), so the figure is
+    the clearing day's work alone.
+    """
+    settle = max(date.fromisoformat(p["settles_on"]) for p in payments)
+    say(f"  clearing day {settle}: {len(payments)} payments clear, coverage activates, members are emailed")
+    started, idle_at = await _clearing_day(settle)
+    cleared, welcomes, clear_to_coverage, to_email = await _clearing_latencies(enrollments, payments)
     first_clear = min(cleared.values(), default=started)
     last_queued = max((float(w["queued"]) for w in welcomes), default=idle_at)
     return {
         "clearing_day_seconds": round(idle_at - started, 1),
         "cleared": len(cleared),
-        "activated": len(activated),
+        "activated": len(clear_to_coverage),
         "welcome_emails": sum(1 for w in welcomes if w["sent"] is not None),
         "steady_payments_per_s": round(len(welcomes) / (last_queued - first_clear), 1) if welcomes else None,
-        "p50_clear_to_coverage_ms": percentile(clear_to_coverage, 50),
-        "p99_clear_to_coverage_ms": percentile(clear_to_coverage, 99),
-        "p50_to_email_ms": percentile(to_email, 50),
-        "p99_to_email_ms": percentile(to_email, 99),
+        **_percentiles("burst_", clear_to_coverage, to_email),
+    }
+
+
+async def paced(enrollments: list[EnrollmentSubmitted], rate: int, concurrency: int) -> dict[str, Any]:
+    """The latency at `rate` payments a second. Clearing is a daily batch, so the payments are cut into
+    clearing days of `rate` payments each: one second of traffic at that rate. Each day's payments are made
+    at the portal and the system left idle (untimed); then the day they clear is measured. The figures are the
+    percentiles over every payment of every day: clearing → `CoverageActivated` and → welcome email."""
+    payments: list[dict[str, Any]] = []
+    for start in range(0, len(enrollments), rate):
+        day = enrollments[start : start + rate]
+        paid = (await portal(day, concurrency, label=f"payments of clearing day {start // rate + 1}"))["payments"]
+        payments += paid
+        await _clearing_day(max(date.fromisoformat(p["settles_on"]) for p in paid))
+    _, _, clear_to_coverage, to_email = await _clearing_latencies(enrollments, payments)
+    return {
+        "latency_rate_per_s": rate,
+        "latency_payments": len(clear_to_coverage),
+        **_percentiles("", clear_to_coverage, to_email),
     }
 
 
