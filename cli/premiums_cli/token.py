@@ -13,6 +13,12 @@ def token_for(subject: str, role: str, ttl_seconds: int = 8 * 3600) -> str:
     return mint_token(local_environment()["PREMIUMS_JWT_SECRET"], subject, role, ttl_seconds=ttl_seconds)  # type: ignore[arg-type]
 
 
+def tokens_for(members: list[str], ttl_seconds: int = 8 * 3600) -> list[str]:
+    """Member tokens for many members, reading the stack's secret once."""
+    secret = local_environment()["PREMIUMS_JWT_SECRET"]
+    return [mint_token(secret, member, "member", ttl_seconds=ttl_seconds) for member in members]
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("token", help="print a bearer token for a member, staff or service")
     who = parser.add_mutually_exclusive_group(required=True)

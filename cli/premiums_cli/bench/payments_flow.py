@@ -16,15 +16,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import httpx
 from premiums_contracts import Envelope
 from premiums_contracts.events import EnrollmentSubmitted
 
 from premiums_cli import clock, idle
+from premiums_cli.bench.http_load import Request, post_all
 from premiums_cli.bench.measure import percentile, progress, say
 from premiums_cli.demo import PAYMENTS
 from premiums_cli.kafka_io import producer, read_all
-from premiums_cli.token import token_for
+from premiums_cli.token import tokens_for
 
 PUBLISH_CHUNK = 500
 
@@ -65,19 +65,12 @@ async def portal(
     enrollments: list[EnrollmentSubmitted], concurrency: int, label: str = "portal payments"
 ) -> dict[str, Any]:
     """Members pay their monthly premium at once, `concurrency` at a time, each with its own token and
-    Idempotency-Key."""
-    latencies: list[float] = []
-    results: list[dict[str, Any]] = []
-    gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-
-        async def pay(e: EnrollmentSubmitted) -> None:
-            headers = {
-                "Authorization": f"Bearer {token_for(e.member_id, 'member')}",
-                "Idempotency-Key": str(uuid.uuid4()),
-            }
-            body = {
+    Idempotency-Key (made before the clock starts: they are the members' work, not the system's)."""
+    requests = [
+        Request(
+            "/v1/payments",
+            {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+            {
                 "enrollment_id": e.enrollment_id,
                 "amount": str(e.monthly_premium),
                 "payment_method": {
@@ -87,21 +80,19 @@ async def portal(
                     "account_type": "checking",
                     "holder_name": "Bench Member",
                 },
-            }
-            async with gate:
-                started = time.perf_counter()
-                response = await http.post(f"{PAYMENTS}/v1/payments", headers=headers, json=body)
-                latencies.append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
-            results.append(response.json())
-            progress(label, len(results), len(enrollments))
-
-        started = time.perf_counter()
-        await asyncio.gather(*(pay(e) for e in enrollments))
-        elapsed = time.perf_counter() - started
+            },
+        )
+        for e, token in zip(enrollments, tokens_for([e.member_id for e in enrollments]), strict=True)
+    ]
+    started = time.perf_counter()
+    answers = await post_all(PAYMENTS, requests, concurrency, lambda n: progress(label, n, len(requests)))
+    elapsed = time.perf_counter() - started
+    if refused := [a for a in answers if a.status != 201]:
+        raise RuntimeError(f"{len(refused)} payments refused, e.g. {refused[0].status}: {refused[0].body}")
+    latencies = [a.milliseconds for a in answers]
     return {
-        "payments": results,
-        "portal_payments_per_s": round(len(results) / elapsed, 1),
+        "payments": [a.body for a in answers],
+        "portal_payments_per_s": round(len(answers) / elapsed, 1),
         "portal_p50_ms": percentile(latencies, 50),
         "portal_p95_ms": percentile(latencies, 95),
         "portal_p99_ms": percentile(latencies, 99),
