@@ -60,6 +60,7 @@ def build(settings: Settings | None = None) -> Service:
                 CoverageReinstated: autopay.coverage_reinstated,
                 AccountDelinquent: autopay.account_delinquent,
             },
+            batch_handlers={InvoiceIssued: autopay.invoices_issued},
         )
     )
     service.daily("autopay.drafts", autopay.draft_day_job)

@@ -7,6 +7,7 @@ the events it causes (stored in the outbox in the same transaction).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -85,18 +86,32 @@ class Autopay:
     async def invoice_issued(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
         """N12/D13: a monthly bill for an enrollment on AutoPay announces its draft (amount, change, date)."""
         e: InvoiceIssued = incoming.event
+        draft_on, notice = self._announcement(e, await repo.live_mandate(con, e.enrollment_id))
+        if not await repo.record_invoice(con, e, draft_on) or notice is None:
+            return []  # not on AutoPay, or the same month billed again: announced once already
+        return [self._out(notice, e.enrollment_id, incoming.envelope)]
+
+    async def invoices_issued(self, con: asyncpg.Connection, run: Sequence[Incoming]) -> list[Outgoing]:
+        """`invoice_issued` for a bill day's run of invoices: two statements for the whole run."""
+        mandates = await repo.live_mandates(con, [i.event.enrollment_id for i in run])
+        planned = [(i, *self._announcement(i.event, mandates.get(i.event.enrollment_id))) for i in run]
+        recorded = await repo.record_invoices(con, [(i.event, draft_on) for i, draft_on, _ in planned])
+        return [
+            self._out(notice, i.event.enrollment_id, i.envelope)
+            for i, _, notice in planned
+            if notice is not None and i.event.enrollment_id in recorded
+        ]
+
+    def _announcement(self, e: InvoiceIssued, mandate: Any) -> tuple[date, AutopayDraftScheduled | None]:
+        """The bill's draft date, and the announcement of its draft when the enrollment is on AutoPay."""
         planned = draft_date(e.due_date, self.draft_day)
-        mandate = await repo.live_mandate(con, e.enrollment_id)
         amount = draft_amount(e.total_due, Decimal("0"))
         if e.binder or mandate is None or mandate["status"] != "active" or amount <= 0:
-            await repo.record_invoice(con, e, planned)
-            return []
+            return planned, None
         previous = mandate["last_draft_amount"]
         changed = amount_changed(amount, previous)
         on = draft_date_after_notice(planned, self.clock.today(), changed)
-        if not await repo.record_invoice(con, e, on):
-            return []  # the same month billed again: announced once already
-        notice = AutopayDraftScheduled(
+        return on, AutopayDraftScheduled(
             mandate_id=mandate["mandate_id"],
             enrollment_id=e.enrollment_id,
             coverage_month=e.coverage_month,
@@ -105,7 +120,6 @@ class Autopay:
             amount_changed=changed,
             previous_amount=previous if changed else None,
         )
-        return [self._out(notice, e.enrollment_id, incoming.envelope)]
 
     async def payment_submitted(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
         e: PaymentSubmitted = incoming.event

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeAlias
@@ -18,25 +19,31 @@ COVERAGE_ENDED = ("terminated", "cancelled")
 
 async def record_invoice(con: Db, e: InvoiceIssued, draft_on: date) -> bool:
     """The newest bill replaces the previous one; False when it is not newer (a re-issued month is ignored)."""
-    recorded = await con.fetchval(
+    return e.enrollment_id in await record_invoices(con, [(e, draft_on)])
+
+
+async def record_invoices(con: Db, bills: Sequence[tuple[InvoiceIssued, date]]) -> set[str]:
+    """`record_invoice` for many enrollments (each at most once) in one statement: the ones recorded."""
+    rows = await con.fetch(
         """
         INSERT INTO billing_state (enrollment_id, member_id, coverage_month, due_date, total_due, binder, draft_on)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::numeric[], $6::boolean[],
+                             $7::date[])
         ON CONFLICT (enrollment_id) DO UPDATE SET coverage_month = EXCLUDED.coverage_month,
             due_date = EXCLUDED.due_date, total_due = EXCLUDED.total_due, binder = EXCLUDED.binder,
             draft_on = EXCLUDED.draft_on, paid = 0, updated_at = now()
         WHERE billing_state.coverage_month < EXCLUDED.coverage_month
-        RETURNING true
+        RETURNING enrollment_id
         """,
-        e.enrollment_id,
-        e.member_id,
-        e.coverage_month,
-        e.due_date,
-        e.total_due,
-        e.binder,
-        draft_on,
+        [e.enrollment_id for e, _ in bills],
+        [e.member_id for e, _ in bills],
+        [e.coverage_month for e, _ in bills],
+        [e.due_date for e, _ in bills],
+        [e.total_due for e, _ in bills],
+        [e.binder for e, _ in bills],
+        [draft_on for _, draft_on in bills],
     )
-    return bool(recorded)
+    return {r["enrollment_id"] for r in rows}
 
 
 async def billing(con: Db, enrollment_id: str) -> Any:
@@ -74,6 +81,16 @@ async def live_mandate(con: asyncpg.Connection, enrollment_id: str, *, lock: boo
         enrollment_id,
         list(LIVE),
     )
+
+
+async def live_mandates(con: asyncpg.Connection, enrollment_ids: Sequence[str]) -> dict[str, Any]:
+    """The live mandate of each of several enrollments that has one, in one statement."""
+    rows = await con.fetch(
+        "SELECT * FROM mandates WHERE enrollment_id = ANY($1::text[]) AND status = ANY($2::text[])",
+        list(enrollment_ids),
+        list(LIVE),
+    )
+    return {r["enrollment_id"]: r for r in rows}
 
 
 async def mandate(con: Db, mandate_id: str, *, lock: bool = False) -> Any:

@@ -1,4 +1,4 @@
-"""The email channel: SMTP through aiosmtplib, over a pool of connections kept open between batches.
+"""The email channel: SMTP (`smtp_client`, pipelined), over a pool of sessions kept open between batches.
 
 A batch of notices is spread over up to `connections` SMTP sessions at once; each session sends one message
 after another and goes back to the pool for the next batch. A session the server closed meanwhile is
@@ -18,10 +18,9 @@ from collections.abc import Sequence
 from email import policy
 from email.utils import formatdate
 
-import aiosmtplib
-
 from premiums_notifications.channels import Outbound, Result, Unavailable, Undeliverable
 from premiums_notifications.renderer import Rendered
+from premiums_notifications.smtp_client import SmtpDisconnected, SmtpError, SmtpReply, SmtpSession
 
 SENDER_ADDRESS = "no-reply@premiums.example"
 SENDER = f"Health Connector <{SENDER_ADDRESS}>"
@@ -77,7 +76,7 @@ class SmtpChannel:
     def __init__(self, host: str, port: int, *, connections: int = DEFAULT_CONNECTIONS) -> None:
         self.host, self.port = host, port
         self.connections = max(1, connections)
-        self._idle: list[aiosmtplib.SMTP] = []
+        self._idle: list[SmtpSession] = []
 
     async def deliver(self, outbounds: Sequence[Outbound]) -> list[Result]:
         results: list[Result | None] = [None] * len(outbounds)
@@ -90,7 +89,7 @@ class SmtpChannel:
                     index, outbound = pending.pop()
                     smtp, results[index] = await self._send(smtp, outbound)
             finally:
-                if smtp is not None:
+                if smtp is not None and smtp.connected:
                     self._idle.append(smtp)
 
         await asyncio.gather(*(session() for _ in range(min(self.connections, len(outbounds)))))
@@ -101,18 +100,16 @@ class SmtpChannel:
             smtp = self._idle.pop()
             try:
                 await smtp.quit()
-            except (aiosmtplib.SMTPException, OSError):
+            except (SmtpError, OSError):
                 smtp.close()
 
-    async def _connect(self) -> aiosmtplib.SMTP:
-        smtp = aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=10, start_tls=False)
+    async def _connect(self) -> SmtpSession:
         try:
-            await smtp.connect()
-        except (aiosmtplib.SMTPException, OSError) as exc:
+            return await SmtpSession.open(self.host, self.port, timeout=10)
+        except (SmtpError, OSError, TimeoutError) as exc:
             raise Unavailable(f"SMTP server unreachable: {exc}") from exc
-        return smtp
 
-    async def _send(self, smtp: aiosmtplib.SMTP | None, outbound: Outbound) -> tuple[aiosmtplib.SMTP | None, Result]:
+    async def _send(self, smtp: SmtpSession | None, outbound: Outbound) -> tuple[SmtpSession | None, Result]:
         """Send one notice on `smtp` (opening or reopening it as needed); returns the session to keep using."""
         address = outbound.member.get("email")
         if not address:
@@ -123,20 +120,18 @@ class SmtpChannel:
             return smtp, exc
         for attempt in (1, 2):
             try:
-                if smtp is None or not smtp.is_connected:
+                if smtp is None or not smtp.connected:
                     smtp = await self._connect()
-                _, answer = await smtp.sendmail(SENDER_ADDRESS, [address], message)
-                return smtp, str(answer)
+                return smtp, await smtp.send(SENDER_ADDRESS, address, message)
             except Unavailable as exc:
                 return None, exc
-            except aiosmtplib.SMTPRecipientsRefused as exc:
-                permanent = all(r.code >= 500 for r in exc.recipients)
-                reason = f"SMTP server refused the address: {exc}"
-                return smtp, Undeliverable(reason) if permanent else Unavailable(reason)
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                if smtp is not None:
-                    smtp.close()
-                smtp = None
-                if attempt == 2 or not isinstance(exc, aiosmtplib.SMTPServerDisconnected | OSError):
+            except SmtpReply as exc:
+                if exc.command == "RCPT TO":
+                    reason = f"SMTP server refused the address: {exc}"
+                    return None, Undeliverable(reason) if exc.code >= 500 else Unavailable(reason)
+                return None, Unavailable(f"SMTP error: {exc}")
+            except SmtpDisconnected as exc:
+                smtp = None  # a session the server closed meanwhile is reopened once
+                if attempt == 2:
                     return None, Unavailable(f"SMTP error: {exc}")
         raise AssertionError("unreachable")

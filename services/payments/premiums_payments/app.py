@@ -68,6 +68,7 @@ def build(settings: Settings | None = None) -> Service:
                 EnrollmentSubmitted: payments.enrollment_submitted,
                 MemberContactChanged: payments.member_contact_changed,
             },
+            batch_handlers={InvoiceIssued: payments.invoices_issued},
         )
     )
     service.daily("settlement", payments.settle)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -324,6 +325,11 @@ class Payments:
     async def invoice_issued(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
         invoice: InvoiceIssued = incoming.event
         await repo.upsert_dues(con, invoice)
+        return []
+
+    async def invoices_issued(self, con: asyncpg.Connection, run: Sequence[Incoming]) -> list[Outgoing]:
+        """`invoice_issued` for a bill day's run of invoices, in one statement."""
+        await repo.upsert_dues_many(con, [i.event for i in run])
         return []
 
     async def enrollment_submitted(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:

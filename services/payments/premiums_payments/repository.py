@@ -48,23 +48,30 @@ async def dues(con: Db, enrollment_id: str) -> Any:
 
 
 async def upsert_dues(con: Db, invoice: InvoiceIssued) -> None:
+    await upsert_dues_many(con, [invoice])
+
+
+async def upsert_dues_many(con: Db, invoices: Sequence[InvoiceIssued]) -> None:
+    """What each enrollment owes now, from its newest bill; an older bill arriving late changes nothing.
+    One statement for many enrollments (each at most once)."""
     await con.execute(
         """
         INSERT INTO enrollment_dues (enrollment_id, member_id, billing_account, coverage_month, due_date,
                                      total_due, binder)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::numeric[],
+                             $7::boolean[])
         ON CONFLICT (enrollment_id) DO UPDATE SET
             coverage_month = EXCLUDED.coverage_month, due_date = EXCLUDED.due_date,
             total_due = EXCLUDED.total_due, binder = EXCLUDED.binder, updated_at = now()
         WHERE enrollment_dues.coverage_month <= EXCLUDED.coverage_month
         """,
-        invoice.enrollment_id,
-        invoice.member_id,
-        invoice.billing_account,
-        invoice.coverage_month,
-        invoice.due_date,
-        invoice.total_due,
-        invoice.binder,
+        [i.enrollment_id for i in invoices],
+        [i.member_id for i in invoices],
+        [i.billing_account for i in invoices],
+        [i.coverage_month for i in invoices],
+        [i.due_date for i in invoices],
+        [i.total_due for i in invoices],
+        [i.binder for i in invoices],
     )
 
 
