@@ -400,3 +400,48 @@ async def test_payments_unreachable_is_a_plain_error_not_a_hang(infrastructure: 
     client = PaymentsClient("http://127.0.0.1:9", timeout=2.0)
     with pytest.raises(PaymentsUnavailable):
         await client.bank_account("tok_anything", "a-bearer-token")
+
+
+async def test_n12_a_bill_days_run_of_invoices_announces_exactly_what_one_by_one_announces(
+    autopay_pool: asyncpg.Pool,
+) -> None:
+    """The set-based `invoices_issued` (a bill day's run) against `invoice_issued`, event by event, on two
+    identical groups of members: one on AutoPay, one without a mandate, one billed its binder."""
+
+    async def group() -> tuple[dict[str, Member], Autopay]:
+        on_autopay, autopay, _ = await on_autopay_with_may_bill(autopay_pool)
+        members = {"autopay": on_autopay, "none": Member(), "binder": Member()}
+        await run(autopay_pool, autopay.invoice_issued, members["none"].invoice("2027-05", "99.00"), "x")
+        return members, autopay
+
+    def june(members: dict[str, Member]) -> list[InvoiceIssued]:
+        return [
+            members["autopay"].invoice("2027-06", "320.00"),
+            members["none"].invoice("2027-06", "99.00"),
+            members["binder"].invoice("2027-06", "50.00", binder=True),
+        ]
+
+    async def outcome(members: dict[str, Member], out: list[Outgoing]) -> tuple[list[Any], list[Any]]:
+        role = {m.enrollment_id: name for name, m in members.items()}
+        rows = await autopay_pool.fetch(
+            "SELECT enrollment_id, coverage_month, total_due, draft_on FROM billing_state"
+            " WHERE enrollment_id = ANY($1)",
+            list(role),
+        )
+        announced = [
+            (role[o.envelope.subject], type(o.event).__name__, o.event.draft_date, o.event.amount)  # type: ignore[attr-defined]
+            for o in out
+        ]
+        return announced, sorted((role[r["enrollment_id"]], *tuple(r)[1:]) for r in rows)
+
+    one, autopay_one = await group()
+    by_event = [o for i in june(one) for o in await run(autopay_pool, autopay_one.invoice_issued, i, i.enrollment_id)]
+    batch, autopay_batch = await group()
+    async with autopay_pool.acquire() as con, con.transaction():
+        by_run = list(await autopay_batch.invoices_issued(con, [incoming(i, i.enrollment_id) for i in june(batch)]))
+
+    assert await outcome(batch, by_run) == await outcome(one, by_event)
+    assert [a[0] for a in (await outcome(batch, by_run))[0]] == ["autopay"], "N12: only the AutoPay member"
+    async with autopay_pool.acquire() as con, con.transaction():
+        again = await autopay_batch.invoices_issued(con, [incoming(i, i.enrollment_id) for i in june(batch)])
+    assert again == [], "the same month billed again is announced once"
