@@ -81,7 +81,19 @@ def build(settings: Settings | None = None) -> Service:
         title="notifications",
         description="Every notice a member must get, exactly once, in their language.",
     )
-    service.consume(EventConsumer("notifications", CONSUMED_TOPICS, HANDLERS, unit_of_work=handlers.notices_per_batch))
+    service.consume(
+        EventConsumer(
+            "notifications",
+            CONSUMED_TOPICS,
+            HANDLERS,
+            unit_of_work=handlers.notices_per_batch,
+            batch_handlers={
+                InvoiceIssued: handlers.invoices_issued,
+                PaymentApplied: handlers.payments_applied,
+                PaymentSubmitted: handlers.payments_submitted,
+            },
+        )
+    )
     service.daily("notifications.reminders", handlers.send_reminders)
     sender = Sender(
         lambda: service.pool,

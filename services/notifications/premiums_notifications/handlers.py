@@ -110,9 +110,18 @@ async def contact_changed(con: asyncpg.Connection, incoming: Incoming) -> list[O
 
 
 async def invoice_issued(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
-    e: InvoiceIssued = incoming.event
-    await repo.record_bill(con, e.enrollment_id, e.coverage_month, e.member_id, e.due_date, e.total_due, e.binder)
-    return await _notify(con, incoming, catalogue.invoice_notice(e))
+    return await invoices_issued(con, [incoming])
+
+
+async def invoices_issued(con: asyncpg.Connection, run: Sequence[Incoming]) -> list[Outgoing]:
+    """N1/N3: remember each bill (reminders need it), and queue its notice."""
+    bills: list[InvoiceIssued] = [i.event for i in run]
+    await repo.record_bills(
+        con, [(e.enrollment_id, e.coverage_month, e.member_id, e.due_date, e.total_due, e.binder) for e in bills]
+    )
+    for incoming in run:
+        await _notify(con, incoming, catalogue.invoice_notice(incoming.event))
+    return []
 
 
 async def coverage_activated(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
@@ -125,8 +134,12 @@ async def cancelled_no_binder(con: asyncpg.Connection, incoming: Incoming) -> li
 
 
 async def payment_applied(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
-    e: PaymentApplied = incoming.event
-    await repo.record_payment_applied(con, e.payment_id, e.enrollment_id, list(e.months_paid))
+    return await payments_applied(con, [incoming])
+
+
+async def payments_applied(con: asyncpg.Connection, run: Sequence[Incoming]) -> list[Outgoing]:
+    applied: list[PaymentApplied] = [i.event for i in run]
+    await repo.record_payments_applied(con, [(e.payment_id, e.enrollment_id, list(e.months_paid)) for e in applied])
     return []
 
 
@@ -149,18 +162,30 @@ async def coverage_reinstated(con: asyncpg.Connection, incoming: Incoming) -> li
 
 
 async def payment_submitted(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
-    e: PaymentSubmitted = incoming.event
-    await repo.record_payment_submitted(
+    return await payments_submitted(con, [incoming])
+
+
+async def payments_submitted(con: asyncpg.Connection, run: Sequence[Incoming]) -> list[Outgoing]:
+    """N4: remember each payment (a later return notice quotes it), and confirm it to the member."""
+    submitted: list[PaymentSubmitted] = [i.event for i in run]
+    await repo.record_payments_submitted(
         con,
-        e.payment_id,
-        e.enrollment_id,
-        e.method,
-        e.coverage_month,
-        e.amount,
-        e.account_last4,
-        e.confirmation_number,
+        [
+            (
+                e.payment_id,
+                e.enrollment_id,
+                e.method,
+                e.coverage_month,
+                e.amount,
+                e.account_last4,
+                e.confirmation_number,
+            )
+            for e in submitted
+        ],
     )
-    return await _notify(con, incoming, catalogue.payment_confirmation(e))
+    for incoming in run:
+        await _notify(con, incoming, catalogue.payment_confirmation(incoming.event))
+    return []
 
 
 async def payment_returned(con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:

@@ -126,22 +126,16 @@ async def audience(con: Db, member_ids: Sequence[str]) -> dict[str, tuple[Prefer
 # -- what reminders need: bills, payments, AutoPay ------------------------------------------------------
 
 
-async def record_bill(
-    con: Db, enrollment_id: str, month: str, member_id: str, due: date, total: Decimal, binder: bool
-) -> None:
-    await con.execute(
+async def record_bills(con: Db, bills: Sequence[tuple[str, str, str, date, Decimal, bool]]) -> None:
+    """(enrollment, month, member, due date, total due, binder) of each bill, pipelined in one round trip."""
+    await con.executemany(
         """
         INSERT INTO bills (enrollment_id, coverage_month, member_id, due_date, total_due, binder)
         VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (enrollment_id, coverage_month) DO UPDATE SET due_date = EXCLUDED.due_date,
             total_due = EXCLUDED.total_due, binder = EXCLUDED.binder
         """,
-        enrollment_id,
-        month,
-        member_id,
-        due,
-        total,
-        binder,
+        bills,
     )
 
 
@@ -154,17 +148,11 @@ async def bill_of(con: Db, enrollment_id: str, month: str | None) -> BillFacts:
     return BillFacts(row["due_date"], row["total_due"]) if row else BillFacts()
 
 
-async def record_payment_submitted(
-    con: Db,
-    payment_id: str,
-    enrollment_id: str,
-    method: str,
-    month: str | None,
-    amount: Decimal,
-    last4: str | None,
-    confirmation: str,
+async def record_payments_submitted(
+    con: Db, payments: Sequence[tuple[str, str, str, str | None, Decimal, str | None, str]]
 ) -> None:
-    await con.execute(
+    """(payment, enrollment, method, month, amount, last four, confirmation number) of each payment."""
+    await con.executemany(
         """
         INSERT INTO payments (payment_id, enrollment_id, method, coverage_month, amount, account_last4,
                               confirmation_number)
@@ -173,25 +161,18 @@ async def record_payment_submitted(
             amount = EXCLUDED.amount, account_last4 = EXCLUDED.account_last4,
             confirmation_number = EXCLUDED.confirmation_number
         """,
-        payment_id,
-        enrollment_id,
-        method,
-        month,
-        amount,
-        last4,
-        confirmation,
+        payments,
     )
 
 
-async def record_payment_applied(con: Db, payment_id: str, enrollment_id: str, months: list[str]) -> None:
-    await con.execute(
+async def record_payments_applied(con: Db, applied: Sequence[tuple[str, str, list[str]]]) -> None:
+    """(payment, enrollment, months paid) of each payment coverage applied."""
+    await con.executemany(
         """
         INSERT INTO payments (payment_id, enrollment_id, months_paid) VALUES ($1, $2, $3)
         ON CONFLICT (payment_id) DO UPDATE SET months_paid = EXCLUDED.months_paid
         """,
-        payment_id,
-        enrollment_id,
-        months,
+        applied,
     )
 
 
