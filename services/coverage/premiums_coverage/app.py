@@ -45,7 +45,7 @@ def build(settings: Settings | None = None, policy: CoveragePolicy | None = None
                 PaymentCleared: handlers.payment_cleared,
                 PaymentReturned: handlers.payment_returned,
             },
-            batch_handlers={PaymentCleared: handlers.payments_cleared},
+            batch_handlers={PaymentCleared: handlers.payments_cleared, PaymentSubmitted: handlers.payments_submitted},
         )
     )
     daily = DailyWork(service, policy)

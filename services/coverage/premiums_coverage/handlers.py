@@ -113,20 +113,46 @@ class CoverageHandlers:
         binder = enrollment["status"] == "pending_binder"
         if not await repo.record_payment(con, p.payment_id, p.enrollment_id, p.amount, p.business_date, binder=binder):
             return []
-        money = await repo.ledger(con, p.enrollment_id)
-        charges, received = money.charges, money.received
-        allocation = allocate(charges, received)
-        applied = PaymentApplied(
-            payment_id=p.payment_id,
-            enrollment_id=p.enrollment_id,
-            member_id=p.member_id,
-            amount=p.amount,
-            months_paid=list(allocation.months_paid),
-            paid_through=allocation.paid_through,
-            balance=balance(charges, received),
-        )
+        applied = _applied(p, await repo.ledger(con, p.enrollment_id))
         caused = [self._out(applied, applied.enrollment_id, incoming)]
         return caused + await self._after_money_moved(con, enrollment, p.business_date, incoming)
+
+    async def payments_submitted(self, con: asyncpg.Connection, run: Sequence[Incoming]) -> list[Outgoing]:
+        """`payment_submitted` for a run of payments of distinct enrollments (a draft day, a busy portal) in five
+        statements. A payment to a terminated enrollment (a possible reinstatement, R2.10) goes through
+        `payment_submitted` itself; an unknown enrollment sends the run back to it, one by one."""
+        payments: dict[str, Incoming] = {i.event.enrollment_id: i for i in run}
+        enrollments = await repo.enrollments_locked(con, list(payments))
+        if unknown := [key for key in payments if key not in enrollments]:
+            raise Rejected(f"payments for unknown enrollments, e.g. {unknown[0]}")
+        caused: dict[str, list[Outgoing]] = {key: [] for key in payments}
+        for key in [k for k in payments if enrollments[k]["status"] == "terminated"]:
+            caused[key] += await self.payment_submitted(con, payments.pop(key))
+        status = {key: enrollments[key]["status"] for key in payments}
+        new = await repo.record_payments(
+            con,
+            [
+                (i.event.payment_id, key, i.event.amount, i.event.business_date, status[key] == "pending_binder")
+                for key, i in payments.items()
+            ],
+        )
+        fresh = {key: i for key, i in payments.items() if i.event.payment_id in new}
+        money = await repo.ledgers(con, list(fresh)) if fresh else {}
+        for key, i in fresh.items():
+            with handling(CONSUMER, i):
+                caused[key].append(self._out(_applied(i.event, money[key]), key, i))
+        standing = [key for key in fresh if status[key] in ("active", "delinquent")]
+        rows = await repo.accounts(con, standing) if standing else {}
+        on_day: dict[date, list[str]] = {}
+        for key in standing:
+            on_day.setdefault(max(self.service.clock.today(), fresh[key].event.business_date), []).append(key)
+        for day, keys in on_day.items():
+            for event in await update_standing(con, [rows[k] for k in keys], day, self.policy.threshold_percent):
+                with handling(CONSUMER, fresh[event.enrollment_id]):
+                    caused[event.enrollment_id].append(
+                        self._out(event, event.enrollment_id, fresh[event.enrollment_id])
+                    )
+        return [o for i in run for o in caused[i.event.enrollment_id]]
 
     async def _after_money_moved(
         self, con: asyncpg.Connection, enrollment: Any, day: date, incoming: Incoming
@@ -251,6 +277,20 @@ class CoverageHandlers:
             with handling(CONSUMER, i):  # each activation continues its own payment's trace
                 out.append(self._out(activated, activated.enrollment_id, i))
         return out
+
+
+def _applied(p: PaymentSubmitted, money: repo.Ledger) -> PaymentApplied:
+    """R2.12/D6: what the payment paid, oldest open month first, and the balance after it."""
+    allocation = allocate(money.charges, money.received)
+    return PaymentApplied(
+        payment_id=p.payment_id,
+        enrollment_id=p.enrollment_id,
+        member_id=p.member_id,
+        amount=p.amount,
+        months_paid=list(allocation.months_paid),
+        paid_through=allocation.paid_through,
+        balance=balance(money.charges, money.received),
+    )
 
 
 def _activation(c: PaymentCleared, enrollment: Any, money: repo.Ledger) -> tuple[date | None, CoverageActivated] | None:

@@ -111,18 +111,25 @@ async def record_payment(
     *,
     binder: bool = False,
 ) -> bool:
-    inserted = await con.fetchval(
+    return payment_id in await record_payments(con, [(payment_id, enrollment_id, amount, accepted_on, binder)])
+
+
+async def record_payments(
+    con: asyncpg.Connection, payments: Sequence[tuple[str, str, Decimal, date, bool]]
+) -> set[str]:
+    """(payment, enrollment, amount, accepted on, binder) of each payment, in one statement; returns the ones
+    not recorded before."""
+    rows = await con.fetch(
         """
         INSERT INTO payments_received (payment_id, enrollment_id, amount, accepted_on, status, binder)
-        VALUES ($1, $2, $3, $4, 'accepted', $5) ON CONFLICT DO NOTHING RETURNING true
+        SELECT payment_id, enrollment_id, amount, accepted_on, 'accepted', binder
+        FROM unnest($1::text[], $2::text[], $3::numeric[], $4::date[], $5::boolean[])
+             AS p(payment_id, enrollment_id, amount, accepted_on, binder)
+        ON CONFLICT DO NOTHING RETURNING payment_id
         """,
-        payment_id,
-        enrollment_id,
-        amount,
-        accepted_on,
-        binder,
+        *(list(column) for column in zip(*payments, strict=True)),
     )
-    return bool(inserted)
+    return {r["payment_id"] for r in rows}
 
 
 async def mark_cleared(con: asyncpg.Connection, payment_id: str, cleared_on: date) -> bool:
@@ -408,7 +415,17 @@ async def accounts_to_assess(con: asyncpg.Connection, last_month_due: str) -> li
 
 
 async def account(con: asyncpg.Connection, enrollment_id: str) -> Any:
-    return await con.fetchrow(ACCOUNTS_SQL + " WHERE e.enrollment_id = $2 FOR UPDATE OF e", "0000-00", enrollment_id)
+    return (await accounts(con, [enrollment_id]))[enrollment_id]
+
+
+async def accounts(con: asyncpg.Connection, enrollment_ids: Sequence[str]) -> dict[str, Any]:
+    """The accounts (enrollment, charges, money received, ladder notices) of several enrollments, locked."""
+    rows = await con.fetch(
+        ACCOUNTS_SQL + " WHERE e.enrollment_id = ANY($2::text[]) ORDER BY e.enrollment_id FOR UPDATE OF e",
+        "0000-00",
+        list(enrollment_ids),
+    )
+    return {r["enrollment_id"]: r for r in rows}
 
 
 async def save_assessments(con: asyncpg.Connection, rows: list[tuple[str, Assessment, date | None, date]]) -> None:

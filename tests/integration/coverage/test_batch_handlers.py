@@ -1,7 +1,8 @@
-"""The clearing day's set-based handler does exactly what the one-event handler does (R1.9, R5.17).
+"""Coverage's set-based handlers do exactly what the one-event handlers do (R1.9, R5.17, R2.4, R2.12).
 
-Two fresh databases get the same enrollments and payments; one clears them one event per transaction through
-`payment_cleared`, the other as one run through `payments_cleared`. The events and the rows must be equal.
+Two fresh databases get the same enrollments and payments; one handles a run one event per transaction
+(`payment_cleared`, `payment_submitted`), the other as one run (`payments_cleared`, `payments_submitted`).
+The events and the rows must be equal.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from premiums_common.consumer import Incoming, Rejected
 from premiums_common.timezone import NEW_YORK
 from premiums_contracts import Envelope
-from premiums_contracts.events import EnrollmentSubmitted, Event, PaymentCleared, PaymentSubmitted
+from premiums_contracts.events import EnrollmentCancelled, EnrollmentSubmitted, Event, PaymentCleared, PaymentSubmitted
 
 from tests.integration.coverage.world import World, enrollment
 from tests.integration.support import service_database
@@ -56,7 +57,9 @@ def cleared(e: EnrollmentSubmitted, payment_id: str, amount: str, day: date) -> 
 
 async def snapshot(pool: asyncpg.Pool) -> tuple[list[Any], list[Any]]:
     enrollments = await pool.fetch("SELECT enrollment_id, status, paid_through FROM enrollments ORDER BY 1")
-    payments = await pool.fetch("SELECT payment_id, status, cleared_on FROM payments_received ORDER BY 1")
+    payments = await pool.fetch(
+        "SELECT payment_id, status, cleared_on, binder, amount, accepted_on FROM payments_received ORDER BY 1"
+    )
     return [tuple(r) for r in enrollments], [tuple(r) for r in payments]
 
 
@@ -116,3 +119,70 @@ async def test_a_run_with_an_unknown_enrollment_is_refused_whole_so_the_consumer
     with pytest.raises(Rejected, match="unknown enrollment"):
         async with world.pool.acquire() as con, con.transaction():
             await world.handlers.payments_cleared(con, [incoming(c, c.enrollment_id) for c in run])
+
+
+async def test_r2_4_r2_12_a_run_of_payments_applies_exactly_what_one_by_one_applies(
+    world: World, twin_pool: asyncpg.Pool
+) -> None:
+    """The set-based `payments_submitted` against `payment_submitted`: a binder, a prepayment, a delinquent
+    member's cure (R2.4), a terminated member (handled one by one inside the run), a cancelled enrollment
+    and a payment seen before, on two worlds walked through the same months."""
+    twin = World(twin_pool)
+    start = date(2026, 1, 1)
+    paid_up, behind, ended, cancelled, seen = (
+        enrollment(start),
+        enrollment(start, subsidy="connectorcare"),
+        enrollment(start),
+        enrollment(start),
+        enrollment(start),
+    )
+    pending = enrollment(date(2026, 4, 1))
+
+    async def pay(w: World, e: EnrollmentSubmitted, payment_id: str, amount: str) -> None:
+        await w.handle(submitted(e, payment_id, amount, w.today), w.handlers.payment_submitted)
+        await w.handle(cleared(e, payment_id, amount, w.today), w.handlers.payment_cleared)
+
+    for w in (world, twin):
+        await w.on(date(2025, 11, 20))
+        for e in (paid_up, behind, ended, cancelled, seen):
+            await w.enroll(e)
+        cancel = EnrollmentCancelled(
+            enrollment_id=cancelled.enrollment_id, member_id=cancelled.member_id, reason="member request"
+        )
+        await w.handle(cancel, w.handlers.enrollment_cancelled)
+        await w.on(date(2025, 11, 21))
+        for e in (paid_up, behind, ended, seen):
+            await pay(w, e, f"P-binder-{e.enrollment_id}", "100.00")
+        await w.through(date(2026, 1, 10))
+        await pay(w, paid_up, "P-feb", "100.00")
+        await pay(w, seen, "P-seen", "100.00")
+        await w.through(date(2026, 2, 10))
+        await pay(w, paid_up, "P-mar", "100.00")
+        await w.through(date(2026, 2, 24))
+        await w.enroll(pending)
+        await w.on(date(2026, 2, 25))
+        w.published.clear()
+
+    assert (await world.row(ended))["status"] == "terminated"
+    assert (await world.row(behind))["status"] == "delinquent"
+    day = date(2026, 2, 25)
+    run = [
+        submitted(pending, "P-pending", "100.00", day),
+        submitted(paid_up, "P-apr", "100.00", day),
+        submitted(behind, "P-cure", "200.00", day),
+        submitted(ended, "P-ended", "100.00", day),
+        submitted(cancelled, "P-cancelled", "50.00", day),
+        submitted(seen, "P-seen", "100.00", date(2026, 1, 10)),
+    ]
+    for event in run:
+        await world.handle(event, world.handlers.payment_submitted)
+    async with twin_pool.acquire() as con, con.transaction():
+        out = await twin.handlers.payments_submitted(con, [incoming(p, p.enrollment_id) for p in run])
+
+    assert [o.event for o in out] == world.published
+    assert {type(e).__name__ for e in world.published} == {"PaymentApplied"}
+    assert len(world.published) == 5, "the payment seen before is applied once"
+    assert (await twin.row(behind))["status"] == "active", "R2.4: the full balance cures the account"
+    assert await snapshot(twin_pool) == await snapshot(world.pool)
+    ladders = "SELECT enrollment_id, notice_level, notice_pay_by FROM enrollments ORDER BY 1"
+    assert [tuple(r) for r in await twin_pool.fetch(ladders)] == [tuple(r) for r in await world.pool.fetch(ladders)]
