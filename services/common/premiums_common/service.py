@@ -67,6 +67,9 @@ class Service:
             lifespan=self._lifespan,
             docs_url="/docs",
             openapi_url="/openapi.json",
+            # Our own outermost middleware (http_metrics) makes the one server span and latency metric per
+            # request; FastAPI's native telemetry would add a second span for every request.
+            telemetry={"tracing": False, "metrics": False, "logs": False},
         )
         self.app.state.service = self
         self._title = title
