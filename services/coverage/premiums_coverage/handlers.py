@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -121,6 +121,8 @@ class CoverageHandlers:
         """`payment_submitted` for a run of payments of distinct enrollments (a draft day, a busy portal) in five
         statements. A payment to a terminated enrollment (a possible reinstatement, R2.10) goes through
         `payment_submitted` itself; an unknown enrollment sends the run back to it, one by one."""
+        if not _one_per_enrollment(run):
+            return await self._one_by_one(con, run, self.payment_submitted)
         payments: dict[str, Incoming] = {i.event.enrollment_id: i for i in run}
         enrollments = await repo.enrollments_locked(con, list(payments))
         if unknown := [key for key in payments if key not in enrollments]:
@@ -153,6 +155,15 @@ class CoverageHandlers:
                         self._out(event, event.enrollment_id, fresh[event.enrollment_id])
                     )
         return [o for i in run for o in caused[i.event.enrollment_id]]
+
+    async def _one_by_one(
+        self, con: asyncpg.Connection, run: Sequence[Incoming], handler: Callable[..., Awaitable[list[Outgoing]]]
+    ) -> list[Outgoing]:
+        out: list[Outgoing] = []
+        for incoming in run:
+            with handling(CONSUMER, incoming):
+                out += await handler(con, incoming)
+        return out
 
     async def _after_money_moved(
         self, con: asyncpg.Connection, enrollment: Any, day: date, incoming: Incoming
@@ -253,6 +264,8 @@ class CoverageHandlers:
     async def payments_cleared(self, con: asyncpg.Connection, run: Sequence[Incoming]) -> list[Outgoing]:
         """`payment_cleared` for a run of cleared payments of distinct enrollments (the clearing day), in four
         statements for the whole run. Any rejection sends the run back to `payment_cleared`, one by one."""
+        if not _one_per_enrollment(run):
+            return await self._one_by_one(con, run, self.payment_cleared)
         cleared: list[tuple[Incoming, PaymentCleared]] = [(i, i.event) for i in run]
         enrollments = await repo.enrollments_locked(con, [c.enrollment_id for _, c in cleared])
         if unknown := [c.enrollment_id for _, c in cleared if c.enrollment_id not in enrollments]:
@@ -277,6 +290,12 @@ class CoverageHandlers:
             with handling(CONSUMER, i):  # each activation continues its own payment's trace
                 out.append(self._out(activated, activated.enrollment_id, i))
         return out
+
+
+def _one_per_enrollment(run: Sequence[Incoming]) -> bool:
+    """A run has one event per record key; a producer that keyed payment events by anything but the
+    enrollment could still put two of one enrollment in a run, and those are handled one by one."""
+    return len({i.event.enrollment_id for i in run}) == len(run)
 
 
 def _applied(p: PaymentSubmitted, money: repo.Ledger) -> PaymentApplied:

@@ -186,3 +186,28 @@ async def test_r2_4_r2_12_a_run_of_payments_applies_exactly_what_one_by_one_appl
     assert await snapshot(twin_pool) == await snapshot(world.pool)
     ladders = "SELECT enrollment_id, notice_level, notice_pay_by FROM enrollments ORDER BY 1"
     assert [tuple(r) for r in await twin_pool.fetch(ladders)] == [tuple(r) for r in await world.pool.fetch(ladders)]
+
+
+async def test_r1_9_two_clearings_of_one_enrollment_in_a_run_activate_it_once(
+    world: World, twin_pool: asyncpg.Pool
+) -> None:
+    """Records are keyed by enrollment, so a run holds one event per enrollment; a producer keying otherwise
+    could still put two in one run, and then the run is handled one event at a time."""
+    twin = World(twin_pool)
+    e = enrollment(date(2026, 1, 1))
+    day = date(2025, 11, 21)
+    for w in (world, twin):
+        await w.on(date(2025, 11, 20))
+        await w.enroll(e)
+        await w.on(day)
+        for half in ("P-half-1", "P-half-2"):
+            await w.handle(submitted(e, half, "50.00", day), w.handlers.payment_submitted)
+        w.published.clear()
+    run = [cleared(e, half, "50.00", date(2025, 11, 24)) for half in ("P-half-1", "P-half-2")]
+    for event in run:
+        await world.handle(event, world.handlers.payment_cleared)
+    async with twin_pool.acquire() as con, con.transaction():
+        out = await twin.handlers.payments_cleared(con, [incoming(c, f"other-key-{c.payment_id}") for c in run])
+    assert [o.event for o in out] == world.published
+    assert [type(x).__name__ for x in world.published] == ["CoverageActivated"]
+    assert await snapshot(twin_pool) == await snapshot(world.pool)
