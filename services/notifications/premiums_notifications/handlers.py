@@ -53,12 +53,18 @@ async def notices_per_batch(con: asyncpg.Connection) -> AsyncIterator[None]:
 
 
 async def queue(
-    con: asyncpg.Connection, notices: Sequence[Notice], triggered_by: str | None, correlation_id: str | None
+    con: asyncpg.Connection,
+    notices: Sequence[Notice],
+    triggered_by: str | None,
+    correlation_id: str | None,
+    cause_traceparent: str | None = None,
 ) -> None:
     """Queue each notice on the channels its member's preferences and D14 call for, once per channel.
 
-    Inside a consumer batch the notices wait for the end of the batch; anywhere else they are queued now."""
-    traceparent = current_traceparent()
+    Inside a consumer batch the notices wait for the end of the batch; anywhere else they are queued now.
+    Each notice continues the current span's trace, or, in a set-based handler (no span per event), the trace
+    of the event that called for it."""
+    traceparent = current_traceparent() or cause_traceparent
     queued = [Queued(n, triggered_by, correlation_id, traceparent) for n in notices]
     pending = _deferred.get()
     if pending is None:
@@ -84,7 +90,8 @@ async def _queue_now(con: asyncpg.Connection, queued: Sequence[Queued]) -> None:
 
 
 async def _notify(con: asyncpg.Connection, incoming: Incoming, *notices: Notice) -> list[Outgoing]:
-    await queue(con, notices, incoming.envelope.id, incoming.envelope.correlation_id)
+    envelope = incoming.envelope
+    await queue(con, notices, envelope.id, envelope.correlation_id, envelope.traceparent)
     return []
 
 
