@@ -133,15 +133,7 @@ async def record_payments(
 
 
 async def mark_cleared(con: asyncpg.Connection, payment_id: str, cleared_on: date) -> bool:
-    updated = await con.fetchval(
-        """
-        UPDATE payments_received SET status = 'cleared', cleared_on = $2
-        WHERE payment_id = $1 AND status = 'accepted' RETURNING true
-        """,
-        payment_id,
-        cleared_on,
-    )
-    return bool(updated)
+    return payment_id in await mark_cleared_many(con, [(payment_id, cleared_on)])
 
 
 async def received_total(con: asyncpg.Connection | asyncpg.Pool, enrollment_id: str) -> Decimal:

@@ -8,18 +8,15 @@ The events and the rows must be equal.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Any
 
 import asyncpg
 import pytest
-from premiums_common.consumer import Incoming, Rejected
-from premiums_common.timezone import NEW_YORK
-from premiums_contracts import Envelope
-from premiums_contracts.events import EnrollmentCancelled, EnrollmentSubmitted, Event, PaymentCleared, PaymentSubmitted
+from premiums_common.consumer import Rejected
+from premiums_contracts.events import EnrollmentCancelled, EnrollmentSubmitted
 
-from tests.integration.coverage.world import World, enrollment
+from tests.integration.coverage.world import World, cleared, enrollment, incoming, submitted
 from tests.integration.support import service_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -29,30 +26,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 async def twin_pool(infrastructure: None) -> AsyncIterator[asyncpg.Pool]:
     async with service_database("premiums_coverage", max_size=5) as pool:
         yield pool
-
-
-def incoming(event: Event, key: str) -> Incoming:
-    envelope = Envelope(type=event.ce_type(), source="/it", subject=key)
-    return Incoming(envelope, event, "payments.events", 0, 0, key, None)  # type: ignore[arg-type]
-
-
-def submitted(e: EnrollmentSubmitted, payment_id: str, amount: str, day: date) -> PaymentSubmitted:
-    return PaymentSubmitted(
-        payment_id=payment_id,
-        confirmation_number="TEST",
-        enrollment_id=e.enrollment_id,
-        member_id=e.member_id,
-        amount=Decimal(amount),
-        channel="portal",
-        method="ach_debit",
-        account_last4="4321",
-        received_at=datetime.combine(day, datetime.min.time(), tzinfo=NEW_YORK),
-        business_date=day,
-    )
-
-
-def cleared(e: EnrollmentSubmitted, payment_id: str, amount: str, day: date) -> PaymentCleared:
-    return PaymentCleared(payment_id=payment_id, enrollment_id=e.enrollment_id, amount=Decimal(amount), cleared_on=day)
 
 
 async def snapshot(pool: asyncpg.Pool) -> tuple[list[Any], list[Any]]:

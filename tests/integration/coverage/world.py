@@ -67,6 +67,31 @@ def enrollment(
     )
 
 
+def incoming(event: Event, key: str, topic: str = "it") -> Incoming:
+    """The record a consumer hands a handler (no Kafka record behind it)."""
+    envelope = Envelope(type=event.ce_type(), source="/it", subject=key)
+    return Incoming(envelope, event, topic, 0, 0, key, None)  # type: ignore[arg-type]
+
+
+def submitted(e: EnrollmentSubmitted, payment_id: str, amount: str, day: date) -> PaymentSubmitted:
+    return PaymentSubmitted(
+        payment_id=payment_id,
+        confirmation_number="TEST",
+        enrollment_id=e.enrollment_id,
+        member_id=e.member_id,
+        amount=Decimal(amount),
+        channel="portal",
+        method="ach_debit",
+        account_last4="4321",
+        received_at=datetime.combine(day, datetime.min.time(), tzinfo=NEW_YORK),
+        business_date=day,
+    )
+
+
+def cleared(e: EnrollmentSubmitted, payment_id: str, amount: str, day: date) -> PaymentCleared:
+    return PaymentCleared(payment_id=payment_id, enrollment_id=e.enrollment_id, amount=Decimal(amount), cleared_on=day)
+
+
 class World:
     def __init__(self, pool: asyncpg.Pool, policy: CoveragePolicy | None = None) -> None:
         self.pool = pool
@@ -91,17 +116,7 @@ class World:
         return self.days[id(event)]
 
     async def handle(self, event: Event, handler: Any) -> list[Event]:
-        key = getattr(event, "enrollment_id", "k")
-        incoming = Incoming(
-            Envelope(type=event.ce_type(), source="/it", subject=key),
-            event,
-            "it",
-            0,
-            0,
-            key,
-            None,  # type: ignore[arg-type]
-        )
-        return await self._run(handler, incoming)
+        return await self._run(handler, incoming(event, getattr(event, "enrollment_id", "k")))
 
     async def on(self, day: date, *, policy_jobs: bool = True) -> list[Event]:
         """The business date becomes `day`: the daily jobs run in the order the service runs them."""
@@ -125,24 +140,9 @@ class World:
 
     async def pay(self, e: EnrollmentSubmitted, amount: str, *, clear: bool = True) -> str:
         payment_id = f"P-{uuid.uuid4().hex[:10]}"
-        submitted = PaymentSubmitted(
-            payment_id=payment_id,
-            confirmation_number="TEST",
-            enrollment_id=e.enrollment_id,
-            member_id=e.member_id,
-            amount=Decimal(amount),
-            channel="portal",
-            method="ach_debit",
-            account_last4="4321",
-            received_at=datetime.combine(self.today, datetime.min.time(), tzinfo=NEW_YORK),
-            business_date=self.today,
-        )
-        await self.handle(submitted, self.handlers.payment_submitted)
+        await self.handle(submitted(e, payment_id, amount, self.today), self.handlers.payment_submitted)
         if clear:
-            cleared = PaymentCleared(
-                payment_id=payment_id, enrollment_id=e.enrollment_id, amount=Decimal(amount), cleared_on=self.today
-            )
-            await self.handle(cleared, self.handlers.payment_cleared)
+            await self.handle(cleared(e, payment_id, amount, self.today), self.handlers.payment_cleared)
         return payment_id
 
     async def returned(self, e: EnrollmentSubmitted, payment_id: str, amount: str) -> list[Event]:

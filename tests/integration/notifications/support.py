@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +11,7 @@ import asyncpg
 from aiokafka.structs import ConsumerRecord
 from premiums_common.consumer import Incoming
 from premiums_contracts import Envelope
-from premiums_contracts.events import EnrollmentSubmitted, Event, MemberContact
+from premiums_contracts.events import EnrollmentSubmitted, Event, MemberContact, PaymentSubmitted
 from premiums_notifications.app import HANDLERS
 
 
@@ -44,6 +44,32 @@ def enrollment(language: str = "en", *, email: str | None = "ana@example.org") -
             language=language,  # type: ignore[arg-type]
             zip="02114",
         ),
+    )
+
+
+def payment(
+    member_id: str,
+    enrollment_id: str,
+    payment_id: str,
+    month: str,
+    *,
+    confirmation: str = "7KQ2",
+    last4: str = "4321",
+    received_at: datetime = datetime(2027, 1, 5, tzinfo=UTC),
+) -> PaymentSubmitted:
+    """A $312.40 portal payment for `month`, as payments publishes it."""
+    return PaymentSubmitted(
+        payment_id=payment_id,
+        confirmation_number=confirmation,
+        enrollment_id=enrollment_id,
+        member_id=member_id,
+        amount=Decimal("312.40"),
+        channel="portal",
+        method="ach_debit",
+        account_last4=last4,
+        received_at=received_at,
+        business_date=received_at.date(),
+        coverage_month=month,
     )
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 
 import asyncpg
 import pytest
@@ -13,24 +12,20 @@ from premiums_contracts import Envelope
 from premiums_contracts.events import PaymentSubmitted
 from premiums_notifications import handlers
 
-from tests.integration.notifications.support import incoming, known_member
+from tests.integration.notifications.support import incoming, known_member, payment
 
 pytestmark = pytest.mark.integration
 
 
 def paid(enrollment_id: str, member_id: str) -> PaymentSubmitted:
-    return PaymentSubmitted(
-        payment_id=f"pay_{secrets.token_hex(8)}",
-        confirmation_number="PMT-TEST",
-        enrollment_id=enrollment_id,
-        member_id=member_id,
-        amount=Decimal("312.40"),
-        channel="portal",
-        method="ach_debit",
-        account_last4="6789",
+    return payment(
+        member_id,
+        enrollment_id,
+        f"pay_{secrets.token_hex(8)}",
+        "2027-02",
+        confirmation="PMT-TEST",
+        last4="6789",
         received_at=datetime(2027, 1, 10, 9, 0, tzinfo=NEW_YORK),
-        business_date=date(2027, 1, 10),
-        coverage_month="2027-02",
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import asyncpg
@@ -12,11 +12,10 @@ from premiums_contracts.events import (
     InvoiceIssued,
     PaymentApplied,
     PaymentReturned,
-    PaymentSubmitted,
 )
 from premiums_notifications import handlers
 
-from tests.integration.notifications.support import handle, known_member, notices_of
+from tests.integration.notifications.support import handle, known_member, notices_of, payment
 
 pytestmark = pytest.mark.integration
 
@@ -34,22 +33,6 @@ def _bill(member_id: str, enrollment_id: str, due: date, binder: bool) -> Invoic
         past_due=Decimal("0.00"),
         total_due=Decimal("312.40"),
         binder=binder,
-    )
-
-
-def _paid(member_id: str, enrollment_id: str, payment_id: str, month: str) -> PaymentSubmitted:
-    return PaymentSubmitted(
-        payment_id=payment_id,
-        confirmation_number="7KQ2",
-        enrollment_id=enrollment_id,
-        member_id=member_id,
-        amount=Decimal("312.40"),
-        channel="portal",
-        method="ach_debit",
-        account_last4="4321",
-        received_at=datetime(2027, 1, 5, tzinfo=UTC),
-        business_date=date(2027, 1, 5),
-        coverage_month=month,
     )
 
 
@@ -71,11 +54,11 @@ async def test_d13_binder_due_january_23_is_reminded_15_5_and_1_days_before_unle
         await handle(ntf_pool, _bill(e.member_id, e.enrollment_id, due, binder=True), e.enrollment_id)
     await handle(ntf_pool, _bill(monthly.member_id, monthly.enrollment_id, due, binder=False), monthly.enrollment_id)
     await handle(
-        ntf_pool, _paid(paid.member_id, paid.enrollment_id, f"p-{paid.member_id}", "2027-02"), paid.enrollment_id
+        ntf_pool, payment(paid.member_id, paid.enrollment_id, f"p-{paid.member_id}", "2027-02"), paid.enrollment_id
     )
     await handle(
         ntf_pool,
-        _paid(returned.member_id, returned.enrollment_id, f"p-{returned.member_id}", "2027-02"),
+        payment(returned.member_id, returned.enrollment_id, f"p-{returned.member_id}", "2027-02"),
         returned.enrollment_id,
     )
     await handle(
@@ -135,6 +118,6 @@ async def test_d13_reminders_stop_once_the_member_pays_between_two_reminder_days
     e = await known_member(ntf_pool, "es")
     await handle(ntf_pool, _bill(e.member_id, e.enrollment_id, due, binder=False), e.enrollment_id)
     await _reminders_on(ntf_pool, date(2027, 2, 18))
-    await handle(ntf_pool, _paid(e.member_id, e.enrollment_id, f"p2-{e.member_id}", "2027-03"), e.enrollment_id)
+    await handle(ntf_pool, payment(e.member_id, e.enrollment_id, f"p2-{e.member_id}", "2027-03"), e.enrollment_id)
     await _reminders_on(ntf_pool, date(2027, 2, 22))
     assert await _n5(ntf_pool, e.member_id) == ["2027-03:5d"]
