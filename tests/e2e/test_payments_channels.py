@@ -7,6 +7,7 @@ cards refused on every channel (D16); Idempotency-Key on every channel (ARCHITEC
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date
 from typing import Any
@@ -297,3 +298,29 @@ async def test_r4_8_a_check_nobody_can_match_waits_unapplied_until_staff_apply_i
         assert body_of(submitted)["payment_id"] == payment_id and body_of(submitted)["method"] == "money_order"
         queue = (await http.get(f"{PAYMENTS}/v1/staff/unapplied", headers=staff_auth())).json()
         assert payment_id not in [p["payment_id"] for p in queue]
+
+
+async def test_requests_racing_with_one_idempotency_key_pay_once_and_get_the_same_answer() -> None:
+    """ARCHITECTURE §3: eight requests with one key sent at once (a client retrying before its first answer)
+    make one payment; each gets the first request's response. A key used by another member is theirs alone."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        enrollment = await billed_enrollment(http)
+        order = {"enrollment_id": enrollment.enrollment_id, "amount": "312.40", "payment_method": bank("000123454321")}
+        headers = {**member_auth(enrollment), **key()}
+        answers = await asyncio.gather(
+            *(http.post(f"{PAYMENTS}/v1/payments", headers=headers, json=order) for _ in range(8))
+        )
+        assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers]
+        assert len({a.json()["payment_id"] for a in answers}) == 1, "one payment, one answer"
+        listed = await http.get(
+            f"{PAYMENTS}/v1/payments",
+            params={"enrollment_id": enrollment.enrollment_id},
+            headers=member_auth(enrollment),
+        )
+        assert [p["payment_id"] for p in listed.json()] == [answers[0].json()["payment_id"]]
+
+        other = await billed_enrollment(http)
+        theirs = {**member_auth(other), "Idempotency-Key": headers["Idempotency-Key"]}
+        order_of_other = {**order, "enrollment_id": other.enrollment_id}
+        paid = await http.post(f"{PAYMENTS}/v1/payments", headers=theirs, json=order_of_other)
+        assert paid.status_code == 201 and paid.json()["payment_id"] != answers[0].json()["payment_id"]

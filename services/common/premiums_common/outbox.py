@@ -73,23 +73,32 @@ def resumed(
 
 
 async def add(con: asyncpg.Connection, items: Sequence[Outgoing]) -> None:
-    """Store events in the caller's transaction; they are published only if it commits."""
+    """Store events in the caller's transaction; they are published only if it commits.
+
+    One round trip: the rows go in as arrays, in order (the relay publishes in id order, so per-key order
+    holds), and the relay is woken by `pg_notify` in the same statement (delivered at commit, like NOTIFY).
+    """
     if not items:
         return
-    await con.executemany(
-        "INSERT INTO outbox (topic, key, ce_id, headers, payload) VALUES ($1, $2, $3, $4, $5)",
-        [
-            (
-                item.topic,
-                item.envelope.subject,
-                item.envelope.id,
-                json.dumps([[k, v.decode()] for k, v in item.envelope.to_headers()]),
-                item.event.model_dump_json().encode(),
-            )
-            for item in items
-        ],
+    await con.execute(
+        """
+        WITH added AS (
+            INSERT INTO outbox (topic, key, ce_id, headers, payload)
+            SELECT topic, key, ce_id, headers::jsonb, payload
+            FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::bytea[])
+                 WITH ORDINALITY AS item (topic, key, ce_id, headers, payload, n)
+            ORDER BY n
+            RETURNING 1
+        )
+        SELECT pg_notify($6, '')
+        """,
+        [item.topic for item in items],
+        [item.envelope.subject for item in items],
+        [item.envelope.id for item in items],
+        [json.dumps([[k, v.decode()] for k, v in item.envelope.to_headers()]) for item in items],
+        [item.event.model_dump_json().encode() for item in items],
+        CHANNEL,
     )
-    await con.execute(f"NOTIFY {CHANNEL}")
 
 
 async def backlog(pool: asyncpg.Pool) -> tuple[int, float]:

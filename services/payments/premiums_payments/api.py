@@ -170,11 +170,11 @@ async def get_bank_account(instrument_token: str, request: Request, caller: Call
 async def preview_payment(body: PaymentIn, request: Request, caller: Caller) -> dict[str, Any]:
     """The review step: what this payment pays and whether it is on time. Changes nothing."""
     pool = request.app.state.service.pool
-    refuse = body.payment_method.get("instrument_token") is None
+    token = body.payment_method.get("instrument_token")
     try:
         refuse_non_bank_method(str(body.payment_method.get("type", "unknown")))
-        dues = await _payments(request).quote(pool, body.enrollment_id, caller.subject)
-        if refuse:
+        dues = await _payments(request).quote(pool, body.enrollment_id, caller.subject, token and str(token))
+        if token is None:
             validate_bank_account(
                 **BankAccountIn.model_validate(
                     {k: body.payment_method.get(k, "") for k in BankAccountIn.model_fields}
@@ -182,10 +182,9 @@ async def preview_payment(body: PaymentIn, request: Request, caller: Caller) -> 
             )
             last4 = str(body.payment_method.get("account_number", ""))[-4:]
         else:
-            account = await repo.bank_account(pool, str(body.payment_method["instrument_token"]))
-            if account is None or account["member_id"] != caller.subject:
+            if dues["account_member_id"] != caller.subject:
                 raise PaymentRefused(422, "That saved bank account is not one of yours; add the account again.")
-            last4 = account["account_last4"]
+            last4 = dues["account_last4"]
     except (InvalidBankAccount, PaymentRefused) as exc:
         raise _refused(exc) from exc
     today = request.app.state.service.clock.today()
@@ -218,9 +217,8 @@ async def _idempotent(
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     service = request.app.state.service
     async with service.pool.acquire() as con, con.transaction():
-        await repo.lock_idempotency_key(con, principal, key)
-        previous = await repo.idempotent_response(con, principal, key)
-        if previous is not None:
+        if not await repo.claim_idempotency_key(con, principal, key, request_hash, service.clock.today()):
+            previous = await repo.idempotent_response(con, principal, key)
             if previous["request_hash"] != request_hash:
                 raise Problem(
                     422,
@@ -229,9 +227,7 @@ async def _idempotent(
                 )
             return JSONResponse(json.loads(previous["response"]), status_code=previous["status_code"])
         response = await pay(con)
-        await repo.store_idempotent_response(
-            con, principal, key, request_hash, 201, json.dumps(response), service.clock.today()
-        )
+        await repo.store_idempotent_response(con, principal, key, 201, json.dumps(response))
     return JSONResponse(response, status_code=201)
 
 

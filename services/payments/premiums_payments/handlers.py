@@ -117,30 +117,39 @@ class Payments:
             "account_type": account.account_type,
         }
 
-    async def quote(self, con: asyncpg.Connection | asyncpg.Pool, enrollment_id: str, member_id: str | None) -> Any:
-        """What is due on an enrollment the caller may pay (a member pays only their own, and only while open)."""
-        dues = await repo.dues(con, enrollment_id)
+    async def quote(
+        self,
+        con: asyncpg.Connection | asyncpg.Pool,
+        enrollment_id: str,
+        member_id: str | None,
+        instrument_token: str | None = None,
+    ) -> Any:
+        """What is due on an enrollment the caller may pay (a member pays only their own, and only while open).
+
+        Given a bank account's token, the row also says whose account it is (`account_member_id`,
+        `account_last4`), read in the same round trip.
+        """
+        dues = await repo.dues(con, enrollment_id, instrument_token)
         if dues is None or (member_id is not None and dues["member_id"] != member_id):
             raise PaymentRefused(404, f"We could not find enrollment {enrollment_id} on your account.")
-        closed = await repo.closure(con, enrollment_id)
-        if closed is None:
+        if dues["closure_kind"] is None:
             return dues
-        pay_by = closed["reinstatement_pay_by"]
+        pay_by = dues["reinstatement_pay_by"]
         if pay_by is not None and self.service.clock.today() <= pay_by:
             # R2.10/D8: a reinstatement was requested; its balance plus the next month can be paid until pay_by.
-            return {**dict(dues), "total_due": closed["reinstatement_due"], "due_date": pay_by}
-        raise PaymentRefused(409, closed_enrollment_reason(closed["kind"]))
+            return {**dict(dues), "total_due": dues["reinstatement_due"], "due_date": pay_by}
+        raise PaymentRefused(409, closed_enrollment_reason(dues["closure_kind"]))
 
     async def accept(
         self, con: asyncpg.Connection, order: PaymentOrder, cause: Envelope | None = None
     ) -> tuple[dict[str, Any], list[Outgoing]]:
-        dues = await self.quote(con, order.enrollment_id, order.member_id)
+        debit = order.method == "ach_debit"
+        dues = await self.quote(con, order.enrollment_id, order.member_id, order.instrument_token if debit else None)
         last4 = None
-        if order.method == "ach_debit":
-            account = await repo.bank_account(con, order.instrument_token or "")
-            if account is None or account["member_id"] != dues["member_id"]:
+        if debit:
+            if dues["account_member_id"] != dues["member_id"]:  # None: no such account
                 raise PaymentRefused(422, "That saved bank account is not one of yours; add the account again.")
-            last4 = account["account_last4"]
+            last4 = dues["account_last4"]
         if order.received_on is not None:  # D1: mail counts as received on its deposit date
             received_at = datetime.combine(order.received_on, time(0, 0), tzinfo=NEW_YORK)
             settles_on = mail_clears_on(order.received_on)

@@ -43,8 +43,22 @@ async def bank_account(con: Db, token: str) -> Any:
     )
 
 
-async def dues(con: Db, enrollment_id: str) -> Any:
-    return await con.fetchrow("SELECT * FROM enrollment_dues WHERE enrollment_id = $1", enrollment_id)
+async def dues(con: Db, enrollment_id: str, instrument_token: str | None = None) -> Any:
+    """What an enrollment owes, with its closure if it is closed (`closure_kind`, `reinstatement_pay_by`,
+    `reinstatement_due`) and, given a token, that bank account's owner and last four digits (`account_member_id`,
+    `account_last4`): everything a payment checks, in one round trip."""
+    return await con.fetchrow(
+        """
+        SELECT d.*, c.kind AS closure_kind, c.reinstatement_pay_by, c.reinstatement_due,
+               b.member_id AS account_member_id, b.account_last4
+        FROM enrollment_dues d
+        LEFT JOIN enrollment_closures c ON c.enrollment_id = d.enrollment_id
+        LEFT JOIN bank_accounts b ON b.instrument_token = $2
+        WHERE d.enrollment_id = $1
+        """,
+        enrollment_id,
+        instrument_token,
+    )
 
 
 async def upsert_dues(con: Db, invoice: InvoiceIssued) -> None:
@@ -146,31 +160,38 @@ async def idempotent_response(con: asyncpg.Connection, principal: str, key: str)
     )
 
 
-async def lock_idempotency_key(con: asyncpg.Connection, principal: str, key: str) -> None:
-    """Serialise concurrent requests that share a key until the first one commits."""
-    await con.execute("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", principal, key)
+async def claim_idempotency_key(
+    con: asyncpg.Connection, principal: str, key: str, request_hash: str, business_date: date
+) -> bool:
+    """Claim the key for this transaction; False if it was used before.
 
-
-async def store_idempotent_response(
-    con: asyncpg.Connection,
-    principal: str,
-    key: str,
-    request_hash: str,
-    status_code: int,
-    response: str,
-    business_date: date,
-) -> None:
-    await con.execute(
+    A request with the same key that is still running holds the row: this waits until it commits (False) or
+    rolls back (True), so two requests with one key never both pay.
+    """
+    claimed = await con.fetchval(
         """
-        INSERT INTO idempotency_keys (principal, key, request_hash, status_code, response, business_date)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO idempotency_keys (principal, key, request_hash, business_date) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (principal, key) DO NOTHING
+        RETURNING true
         """,
         principal,
         key,
         request_hash,
+        business_date,
+    )
+    return bool(claimed)
+
+
+async def store_idempotent_response(
+    con: asyncpg.Connection, principal: str, key: str, status_code: int, response: str
+) -> None:
+    """The response to a claimed key, written before the claim commits."""
+    await con.execute(
+        "UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE principal = $1 AND key = $2",
+        principal,
+        key,
         status_code,
         response,
-        business_date,
     )
 
 
@@ -487,13 +508,6 @@ async def close_enrollment(con: Db, enrollment_id: str, kind: str, effective_on:
 
 async def reopen_enrollment(con: Db, enrollment_id: str) -> None:
     await con.execute("DELETE FROM enrollment_closures WHERE enrollment_id = $1", enrollment_id)
-
-
-async def closure(con: Db, enrollment_id: str) -> Any:
-    return await con.fetchrow(
-        "SELECT kind, reinstatement_pay_by, reinstatement_due FROM enrollment_closures WHERE enrollment_id = $1",
-        enrollment_id,
-    )
 
 
 async def open_for_reinstatement(con: Db, enrollment_id: str, pay_by: date, amount_due: Decimal) -> None:

@@ -245,7 +245,8 @@ async def test_idempotency_keys_older_than_120_days_are_purged_by_the_daily_job(
 ) -> None:
     today = date(2031, 8, 1)
     for name, recorded in (("old", today - timedelta(days=121)), ("kept", today - timedelta(days=120))):
-        await repo.store_idempotent_response(con, "it-purge", name, "h", 201, "{}", recorded)
+        assert await repo.claim_idempotency_key(con, "it-purge", name, "h", recorded)
+        await repo.store_idempotent_response(con, "it-purge", name, 201, "{}")
     await payments.purge_idempotency_keys(con, today)
     assert await repo.idempotent_response(con, "it-purge", "old") is None
     assert await repo.idempotent_response(con, "it-purge", "kept") is not None
