@@ -232,52 +232,65 @@ async def activate_many(con: asyncpg.Connection, activated: Sequence[tuple[str, 
 # -- issue 4: monthly bill, late binders, delinquency, returns, reinstatement -----------------------
 
 
-async def bill_month(con: asyncpg.Connection, coverage_month: str, due_date: date, issued_on: date) -> list[Any]:
+async def bill_month(con: asyncpg.Connection, coverage_month: str, due_date: date, issued_on: date) -> list[str]:
     """R1.4/N3, D4, R1.6: one statement charges `coverage_month` to every active or delinquent enrollment
-    covered that month with a premium above $0, and issues its invoice; returns the invoices issued."""
+    covered that month with a premium above $0, and issues its invoice; returns the ids of the invoices it
+    issued (`bills` reads them, a chunk at a time)."""
+    rows = await con.fetch(
+        """
+        WITH priced AS (
+            SELECT e.enrollment_id, coalesce(pc.monthly_premium, e.monthly_premium) AS monthly_premium
+            FROM enrollments e
+            LEFT JOIN LATERAL (
+                SELECT monthly_premium FROM premium_changes c
+                WHERE c.enrollment_id = e.enrollment_id AND c.effective_month <= $1
+                ORDER BY c.effective_month DESC LIMIT 1
+            ) pc ON true
+            WHERE e.status IN ('active', 'delinquent')
+              AND date_trunc('month', e.coverage_start) <= to_date($1, 'YYYY-MM')
+              AND e.coverage_end >= to_date($1, 'YYYY-MM')
+        ), billable AS (
+            SELECT enrollment_id, monthly_premium FROM priced WHERE monthly_premium > 0
+        ), charged AS (
+            INSERT INTO charges (enrollment_id, coverage_month, amount)
+            SELECT enrollment_id, $1, monthly_premium FROM billable
+            ON CONFLICT DO NOTHING
+            RETURNING enrollment_id, amount
+        ), owed AS (
+            SELECT c.enrollment_id, c.amount,
+                   coalesce((SELECT sum(x.amount) FROM charges x
+                             WHERE x.enrollment_id = c.enrollment_id AND x.coverage_month < $1), 0)
+                 - coalesce((SELECT sum(p.amount) FROM payments_received p
+                             WHERE p.enrollment_id = c.enrollment_id AND p.status <> 'returned'), 0) AS earlier
+            FROM charged c
+        )
+        INSERT INTO invoices (invoice_id, enrollment_id, coverage_month, due_date, amount_due, past_due,
+                              total_due, binder, issued_on)
+        SELECT 'INV-' || upper(substr(md5(random()::text || o.enrollment_id), 1, 12)), o.enrollment_id, $1,
+               $2, o.amount, greatest(o.earlier, 0), greatest(o.amount + o.earlier, 0), false, $3
+        FROM owed o
+        ON CONFLICT (enrollment_id, coverage_month) DO NOTHING
+        RETURNING invoice_id
+        """,
+        coverage_month,
+        due_date,
+        issued_on,
+    )
+    return [r["invoice_id"] for r in rows]
+
+
+async def bills(con: asyncpg.Connection, invoice_ids: Sequence[str]) -> list[Any]:
+    """Invoices with what their event names besides the invoice: member, billing account, product."""
     return list(
         await con.fetch(
             """
-            WITH priced AS (
-                SELECT e.enrollment_id, coalesce(pc.monthly_premium, e.monthly_premium) AS monthly_premium
-                FROM enrollments e
-                LEFT JOIN LATERAL (
-                    SELECT monthly_premium FROM premium_changes c
-                    WHERE c.enrollment_id = e.enrollment_id AND c.effective_month <= $1
-                    ORDER BY c.effective_month DESC LIMIT 1
-                ) pc ON true
-                WHERE e.status IN ('active', 'delinquent')
-                  AND date_trunc('month', e.coverage_start) <= to_date($1, 'YYYY-MM')
-                  AND e.coverage_end >= to_date($1, 'YYYY-MM')
-            ), billable AS (
-                SELECT enrollment_id, monthly_premium FROM priced WHERE monthly_premium > 0
-            ), charged AS (
-                INSERT INTO charges (enrollment_id, coverage_month, amount)
-                SELECT enrollment_id, $1, monthly_premium FROM billable
-                ON CONFLICT DO NOTHING
-                RETURNING enrollment_id, amount
-            ), owed AS (
-                SELECT c.enrollment_id, c.amount,
-                       coalesce((SELECT sum(x.amount) FROM charges x
-                                 WHERE x.enrollment_id = c.enrollment_id AND x.coverage_month < $1), 0)
-                     - coalesce((SELECT sum(p.amount) FROM payments_received p
-                                 WHERE p.enrollment_id = c.enrollment_id AND p.status <> 'returned'), 0) AS earlier
-                FROM charged c
-            )
-            INSERT INTO invoices (invoice_id, enrollment_id, coverage_month, due_date, amount_due, past_due,
-                                  total_due, binder, issued_on)
-            SELECT 'INV-' || upper(substr(md5(random()::text || o.enrollment_id), 1, 12)), o.enrollment_id, $1,
-                   $2, o.amount, greatest(o.earlier, 0), greatest(o.amount + o.earlier, 0), false, $3
-            FROM owed o
-            ON CONFLICT (enrollment_id, coverage_month) DO NOTHING
-            RETURNING invoice_id, enrollment_id, coverage_month, due_date, amount_due, past_due, total_due,
-                      (SELECT member_id FROM enrollments e WHERE e.enrollment_id = invoices.enrollment_id),
-                      (SELECT billing_account FROM enrollments e WHERE e.enrollment_id = invoices.enrollment_id),
-                      (SELECT product FROM enrollments e WHERE e.enrollment_id = invoices.enrollment_id)
+            SELECT i.invoice_id, i.enrollment_id, i.coverage_month, i.due_date, i.amount_due, i.past_due,
+                   i.total_due, e.member_id, e.billing_account, e.product
+            FROM invoices i JOIN enrollments e ON e.enrollment_id = i.enrollment_id
+            WHERE i.invoice_id = ANY($1::text[])
+            ORDER BY i.enrollment_id
             """,
-            coverage_month,
-            due_date,
-            issued_on,
+            invoice_ids,
         )
     )
 
@@ -390,18 +403,23 @@ def account_of(row: Any) -> Account:
     )
 
 
-async def accounts_to_assess(con: asyncpg.Connection, last_month_due: str) -> list[Any]:
-    """Every delinquent enrollment, and every active one that owes money for a month already due: one query."""
+async def accounts_to_assess(con: asyncpg.Connection, last_month_due: str, *, after: str, limit: int) -> list[Any]:
+    """The next `limit` accounts, in enrollment order after `after`, that are delinquent or active and owe money
+    for a month already due; locked. Paging by key visits each enrollment once however many pages there are."""
     return list(
         await con.fetch(
             ACCOUNTS_SQL
             + """
-            WHERE e.status = 'delinquent'
-               OR (e.status = 'active' AND coalesce(c.due_total, 0) > coalesce(p.received, 0))
+            WHERE e.enrollment_id > $2
+              AND (e.status = 'delinquent'
+                   OR (e.status = 'active' AND coalesce(c.due_total, 0) > coalesce(p.received, 0)))
             ORDER BY e.enrollment_id
+            LIMIT $3
             FOR UPDATE OF e
             """,
             last_month_due,
+            after,
+            limit,
         )
     )
 

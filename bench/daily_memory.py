@@ -1,0 +1,73 @@
+"""Memory and time of coverage's two big daily jobs for N enrollments (issue 8), on a fresh database:
+the bill day (`monthly_bill`, Dec 1: every enrollment billed for January) and the first day of the unpaid
+month (`delinquency`, Jan 1: nobody paid, so every account gets its first delinquency notice, R2.7).
+
+Run from the project root with the local stack's PostgreSQL up:
+    .venv/bin/python -m bench.daily_memory 100000
+For each job: the events it put in the outbox, the Python heap's peak while it ran (tracemalloc, which also
+slows it: the times are for comparing runs of this script only) and the process's peak RSS so far.
+The events a job returns go to the outbox as the runtime would put them there (`Service.daily`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import sys
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+import asyncpg
+from premiums_common import outbox
+from premiums_common.outbox import Outgoing
+
+from tests.integration.coverage.world import World
+from tests.integration.support import service_database
+
+Job = Callable[[asyncpg.Connection, date], Awaitable[list[Outgoing]]]
+
+
+async def _measure(pool: asyncpg.Pool, name: str, job: Job, day: date) -> None:
+    tracemalloc.start()
+    started = time.perf_counter()
+    async with pool.acquire() as con, con.transaction():
+        await outbox.add(con, await job(con, day))
+        events = await con.fetchval("WITH gone AS (DELETE FROM outbox RETURNING 1) SELECT count(*) FROM gone")
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{name} ({day}): {events:,} events in {seconds:.1f} s; Python heap peak {peak / 2**20:.1f} MB, "
+        f"process peak RSS so far {rss:.1f} MB",
+        flush=True,
+    )
+
+
+async def main(members: int) -> None:
+    async with service_database("premiums_coverage", max_size=2) as pool:
+        await pool.execute(
+            """
+            INSERT INTO enrollments (enrollment_id, member_id, billing_account, product, plan_id, plan_name,
+                subsidy, coverage_start, coverage_end, monthly_premium, aptc_amount, binder_due_date, status)
+            SELECT 'E' || lpad(g::text, 9, '0'), lpad(g::text, 12, '0'), lpad(g::text, 9, '0'), 'health', 'P1',
+                   'Bench Plan', 'none', date '2026-01-01', date '2027-12-31', 50 + g % 400, 0, date '2025-12-23',
+                   'active'
+            FROM generate_series(1, $1) g
+            """,
+            members,
+        )
+        daily = World(pool).daily
+        print(
+            f"{members:,} active enrollments; process RSS "
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB",
+            flush=True,
+        )
+        await _measure(pool, "bill day", daily.monthly_bill, date(2026, 12, 1))
+        await _measure(pool, "delinquency", daily.delinquency, date(2027, 1, 1))
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000))
