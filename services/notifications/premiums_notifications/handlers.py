@@ -36,6 +36,7 @@ from premiums_notifications.domain.catalogue import Notice
 from premiums_notifications.domain.preferences import channels_for
 from premiums_notifications.repository import Queued
 
+REMINDER_CHUNK = 2_000  # open bills the daily reminder run reads and queues at a time
 _deferred: ContextVar[list[Queued] | None] = ContextVar("deferred_notices", default=None)
 
 
@@ -245,8 +246,9 @@ async def draft_scheduled(con: asyncpg.Connection, incoming: Incoming) -> list[O
 
 
 async def send_reminders(con: asyncpg.Connection, today: date) -> list[Outgoing]:
-    """D13/N5, once per business date: one query finds the open bills, one statement queues the reminders."""
-    bills = await repo.open_bills_due_around(con, today)
-    notices = [catalogue.due_date_reminder(bill, days) for bill, days in reminders.bills_to_remind(today, bills)]
-    await queue(con, notices, f"reminders:{today.isoformat()}", None)
+    """D13/N5, once per business date: one query finds the open bills, read and queued `REMINDER_CHUNK` at a
+    time in the day's transaction (memory stays flat however many members have not paid yet)."""
+    async for bills in repo.open_bills_due_around(con, today, REMINDER_CHUNK):
+        notices = [catalogue.due_date_reminder(bill, days) for bill, days in reminders.bills_to_remind(today, bills)]
+        await queue(con, notices, f"reminders:{today.isoformat()}", None)
     return []

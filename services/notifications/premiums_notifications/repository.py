@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -204,13 +204,14 @@ async def record_autopay(con: Db, enrollment_id: str, mandate_id: str, active: b
     )
 
 
-async def open_bills_due_around(con: Db, today: date) -> list[OpenBill]:
+async def open_bills_due_around(con: asyncpg.Connection, today: date, chunk: int) -> AsyncIterator[list[OpenBill]]:
     """D13 in one statement: bills whose due date can get a reminder today, unpaid, not on AutoPay.
 
     A month is paid when a payment that was not returned either covered it in full when submitted or was
-    applied to it by coverage (PaymentApplied).
+    applied to it by coverage (PaymentApplied). Read through a server-side cursor, `chunk` bills at a time, so a
+    day with 100,000 open bills does not sit in memory at once; the caller must hold a transaction.
     """
-    rows = await con.fetch(
+    cursor = await con.cursor(
         """
         SELECT b.member_id, b.enrollment_id, b.coverage_month, b.due_date, b.total_due, b.binder
         FROM bills b
@@ -225,12 +226,18 @@ async def open_bills_due_around(con: Db, today: date) -> list[OpenBill]:
         """,
         due_dates_reminded_on(today),
     )
-    return [
-        OpenBill(
-            r["member_id"], r["enrollment_id"], r["coverage_month"], r["due_date"], f"{r['total_due']:.2f}", r["binder"]
-        )
-        for r in rows
-    ]
+    while rows := await cursor.fetch(chunk):
+        yield [
+            OpenBill(
+                r["member_id"],
+                r["enrollment_id"],
+                r["coverage_month"],
+                r["due_date"],
+                f"{r['total_due']:.2f}",
+                r["binder"],
+            )
+            for r in rows
+        ]
 
 
 # -- the delivery log ---------------------------------------------------------------------------------

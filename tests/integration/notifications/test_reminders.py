@@ -121,3 +121,17 @@ async def test_d13_reminders_stop_once_the_member_pays_between_two_reminder_days
     await handle(ntf_pool, payment(e.member_id, e.enrollment_id, f"p2-{e.member_id}", "2027-03"), e.enrollment_id)
     await _reminders_on(ntf_pool, date(2027, 2, 22))
     assert await _n5(ntf_pool, e.member_id) == ["2027-03:5d"]
+
+
+async def test_d13_a_reminder_day_larger_than_one_chunk_reminds_every_open_bill_once(
+    ntf_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run reads open bills through a cursor, `REMINDER_CHUNK` at a time: seven bills in chunks of two."""
+    monkeypatch.setattr(handlers, "REMINDER_CHUNK", 2)
+    due = date(2031, 7, 23)
+    members = [await known_member(ntf_pool) for _ in range(7)]
+    for e in members:
+        await handle(ntf_pool, _bill(e.member_id, e.enrollment_id, due, binder=False), e.enrollment_id)
+    await _reminders_on(ntf_pool, date(2031, 7, 18))
+    await _reminders_on(ntf_pool, date(2031, 7, 18))
+    assert [await _n5(ntf_pool, e.member_id) for e in members] == [["2031-08:5d"]] * 7
