@@ -47,7 +47,8 @@ async def publish_enrollments(enrollments: list[EnrollmentSubmitted], label: str
 
 
 async def wait_for_rows(database: str, sql: str, ids: list[str], label: str, timeout: float = 3600) -> None:
-    """Until `sql` (a count over `$1`, the ids) reaches len(ids), with a progress bar."""
+    """Until `sql` (a count over `$1`, the ids) reaches the number of distinct ids, with a progress bar."""
+    ids = list(dict.fromkeys(ids))
     con = await asyncpg.connect(os.environ[f"{database.upper()}_DATABASE_URL"])
     deadline = time.monotonic() + timeout
     try:
