@@ -1,12 +1,14 @@
-"""Memory and time of coverage's two big daily jobs for N enrollments (issue 8), on a fresh database:
-the bill day (`monthly_bill`, Dec 1: every enrollment billed for January) and the first day of the unpaid
-month (`delinquency`, Jan 1: nobody paid, so every account gets its first delinquency notice, R2.7).
+"""Memory and time of the big daily jobs for N enrollments (issue 8), each on a fresh database: coverage's
+bill day (`monthly_bill`, Dec 1: every enrollment billed for January) and first day of the unpaid month
+(`delinquency`, Jan 1: nobody paid, so every account gets its first delinquency notice, R2.7), and
+notifications' reminder run five days before the due date (`send_reminders`, Dec 18: every bill open, N5/D13).
 
 Run from the project root with the local stack's PostgreSQL up:
     .venv/bin/python -m bench.daily_memory 100000
-For each job: the events it put in the outbox, the Python heap's peak while it ran (tracemalloc, which also
-slows it: the times are for comparing runs of this script only) and the process's peak RSS so far.
-The events a job returns go to the outbox as the runtime would put them there (`Service.daily`).
+For each job: the events it put in the outbox (for the reminder run, the notices it queued), the Python heap's
+peak while it ran (tracemalloc, which also slows it: the times are for comparing runs of this script only) and
+the process's peak RSS so far. The events a job returns go to the outbox as the runtime would put them there
+(`Service.daily`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import date
 import asyncpg
 from premiums_common import outbox
 from premiums_common.outbox import Outgoing
+from premiums_notifications.handlers import send_reminders
 
 from tests.integration.coverage.world import World
 from tests.integration.support import service_database
@@ -29,12 +32,15 @@ from tests.integration.support import service_database
 Job = Callable[[asyncpg.Connection, date], Awaitable[list[Outgoing]]]
 
 
-async def _measure(pool: asyncpg.Pool, name: str, job: Job, day: date) -> None:
+OUTBOX_EVENTS = "WITH gone AS (DELETE FROM outbox RETURNING 1) SELECT count(*) FROM gone"
+
+
+async def _measure(pool: asyncpg.Pool, name: str, job: Job, day: date, count: str = OUTBOX_EVENTS) -> None:
     tracemalloc.start()
     started = time.perf_counter()
     async with pool.acquire() as con, con.transaction():
         await outbox.add(con, await job(con, day))
-        events = await con.fetchval("WITH gone AS (DELETE FROM outbox RETURNING 1) SELECT count(*) FROM gone")
+        events = await con.fetchval(count)
     seconds = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -46,7 +52,7 @@ async def _measure(pool: asyncpg.Pool, name: str, job: Job, day: date) -> None:
     )
 
 
-async def main(members: int) -> None:
+async def coverage_days(members: int) -> None:
     async with service_database("premiums_coverage", max_size=2) as pool:
         await pool.execute(
             """
@@ -67,6 +73,40 @@ async def main(members: int) -> None:
         )
         await _measure(pool, "bill day", daily.monthly_bill, date(2026, 12, 1))
         await _measure(pool, "delinquency", daily.delinquency, date(2027, 1, 1))
+
+
+async def reminder_day(members: int) -> None:
+    async with service_database("premiums_notifications", max_size=2) as pool:
+        await pool.execute(
+            """
+            INSERT INTO members (member_id, first_name, last_name, email, language)
+            SELECT lpad(g::text, 12, '0'), 'Ana', 'Rivera', 'member' || g || '@example.org', 'en'
+            FROM generate_series(1, $1) g
+            """,
+            members,
+        )
+        await pool.execute(
+            """
+            INSERT INTO bills (enrollment_id, coverage_month, member_id, due_date, total_due, binder)
+            SELECT 'E' || lpad(g::text, 9, '0'), '2027-01', lpad(g::text, 12, '0'), date '2026-12-23', 50 + g % 400,
+                   false
+            FROM generate_series(1, $1) g
+            """,
+            members,
+        )
+        await pool.execute("ANALYZE")  # bills arrive over weeks in real life: autovacuum has seen them by the 18th
+        await _measure(
+            pool,
+            "reminders",
+            send_reminders,
+            date(2026, 12, 18),
+            "SELECT count(*) FROM notifications WHERE kind = 'N5'",
+        )
+
+
+async def main(members: int) -> None:
+    await coverage_days(members)
+    await reminder_day(members)
 
 
 if __name__ == "__main__":
