@@ -23,7 +23,7 @@ from premiums_contracts.topics import COVERAGE_EVENTS, PAYMENTS_EVENTS
 from premiums_autopay.adapters.payments_client import PaymentsClient
 from premiums_autopay.api import router
 from premiums_autopay.domain.drafts import DEFAULT_DRAFT_DAY
-from premiums_autopay.handlers import Autopay
+from premiums_autopay.handlers import COVERAGE_STATUS, Autopay
 
 CONSUMED_TOPICS = [COVERAGE_EVENTS.name, PAYMENTS_EVENTS.name]
 
@@ -54,13 +54,17 @@ def build(settings: Settings | None = None) -> Service:
                 PaymentSubmitted: autopay.payment_submitted,
                 PaymentReturned: autopay.payment_returned,
                 BankAccountChanged: autopay.bank_account_changed,
-                CoverageActivated: autopay.coverage_activated,
-                CoverageTerminated: autopay.coverage_terminated,
-                EnrollmentCancelledNoBinder: autopay.enrollment_cancelled,
-                CoverageReinstated: autopay.coverage_reinstated,
+                CoverageActivated: autopay.coverage_event,
+                CoverageTerminated: autopay.coverage_event,
+                EnrollmentCancelledNoBinder: autopay.coverage_event,
+                CoverageReinstated: autopay.coverage_event,
                 AccountDelinquent: autopay.account_delinquent,
             },
-            batch_handlers={InvoiceIssued: autopay.invoices_issued},
+            batch_handlers={
+                InvoiceIssued: autopay.invoices_issued,
+                PaymentSubmitted: autopay.payments_submitted,
+                **dict.fromkeys(COVERAGE_STATUS, autopay.coverage_changed),
+            },
         )
     )
     service.daily("autopay.drafts", autopay.draft_day_job)

@@ -7,6 +7,7 @@ the events it causes (stored in the outbox in the same transaction).
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,7 +33,6 @@ from premiums_contracts.events import (
     EnrollmentCancelledNoBinder,
     InvoiceIssued,
     PaymentReturned,
-    PaymentSubmitted,
     RequestPayment,
 )
 
@@ -55,6 +55,12 @@ from premiums_autopay.domain.returns import (
 )
 
 ORIGIN = "autopay"
+COVERAGE_STATUS: dict[type[Event], str] = {
+    CoverageActivated: "active",
+    CoverageReinstated: "active",
+    CoverageTerminated: "terminated",
+    EnrollmentCancelledNoBinder: "cancelled",
+}
 
 
 @dataclass(frozen=True)
@@ -122,32 +128,28 @@ class Autopay:
         )
 
     async def payment_submitted(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
-        e: PaymentSubmitted = incoming.event
-        await repo.add_paid(con, e.enrollment_id, e.amount)
-        if e.request_id:
-            await repo.draft_submitted(con, e.request_id, e.payment_id)
+        return await self.payments_submitted(con, [incoming])
+
+    async def payments_submitted(self, con: asyncpg.Connection, run: Sequence[Incoming]) -> list[Outgoing]:
+        """Money towards each current bill, and each draft that became a payment: two statements for a run."""
+        paid: dict[str, Decimal] = defaultdict(Decimal)
+        for incoming in run:
+            paid[incoming.event.enrollment_id] += incoming.event.amount
+        await repo.add_paid_many(con, list(paid.items()))
+        if drafts := [(i.event.request_id, i.event.payment_id) for i in run if i.event.request_id]:
+            await repo.drafts_submitted(con, drafts)
         return []
 
-    async def coverage_activated(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
-        e: CoverageActivated = incoming.event
-        await repo.set_coverage_status(con, e.enrollment_id, "active")
+    async def coverage_changed(self, con: asyncpg.Connection, run: Sequence[Incoming]) -> list[Outgoing]:
+        """Coverage's status, as drafts need it, for a run of one event type (`COVERAGE_STATUS`): drafts stop
+        once coverage ends, and the mandate stays, so reinstatement resumes them. One statement for a run."""
+        status = COVERAGE_STATUS[type(run[0].event)]
+        await repo.set_coverage_statuses(con, [i.event.enrollment_id for i in run], status)
         return []
 
-    async def coverage_terminated(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
-        """Drafts stop once coverage ends (the mandate stays, so reinstatement resumes them)."""
-        e: CoverageTerminated = incoming.event
-        await repo.set_coverage_status(con, e.enrollment_id, "terminated")
-        return []
-
-    async def enrollment_cancelled(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
-        e: EnrollmentCancelledNoBinder = incoming.event
-        await repo.set_coverage_status(con, e.enrollment_id, "cancelled")
-        return []
-
-    async def coverage_reinstated(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
-        e: CoverageReinstated = incoming.event
-        await repo.set_coverage_status(con, e.enrollment_id, "active")
-        return []
+    async def coverage_event(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
+        """`coverage_changed` for one event."""
+        return await self.coverage_changed(con, [incoming])
 
     async def account_delinquent(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
         """The delinquency window an automatic retry must fall inside (D10)."""

@@ -51,16 +51,31 @@ async def billing(con: Db, enrollment_id: str) -> Any:
 
 
 async def add_paid(con: Db, enrollment_id: str, amount: Decimal) -> None:
+    await add_paid_many(con, [(enrollment_id, amount)])
+
+
+async def add_paid_many(con: Db, amounts: Sequence[tuple[str, Decimal]]) -> None:
+    """Money paid towards each enrollment's current bill, one statement for many (an enrollment once)."""
     await con.execute(
-        "UPDATE billing_state SET paid = greatest(paid + $2, 0), updated_at = now() WHERE enrollment_id = $1",
-        enrollment_id,
-        amount,
+        """
+        UPDATE billing_state b SET paid = greatest(b.paid + v.amount, 0), updated_at = now()
+        FROM unnest($1::text[], $2::numeric[]) AS v(enrollment_id, amount)
+        WHERE b.enrollment_id = v.enrollment_id
+        """,
+        [enrollment_id for enrollment_id, _ in amounts],
+        [amount for _, amount in amounts],
     )
 
 
 async def set_coverage_status(con: Db, enrollment_id: str, status: str) -> None:
+    await set_coverage_statuses(con, [enrollment_id], status)
+
+
+async def set_coverage_statuses(con: Db, enrollment_ids: Sequence[str], status: str) -> None:
     await con.execute(
-        "UPDATE billing_state SET status = $2, updated_at = now() WHERE enrollment_id = $1", enrollment_id, status
+        "UPDATE billing_state SET status = $2, updated_at = now() WHERE enrollment_id = ANY($1::text[])",
+        list(enrollment_ids),
+        status,
     )
 
 
@@ -309,11 +324,16 @@ async def schedule_draft(con: asyncpg.Connection, row: dict[str, Any]) -> bool:
     return bool(inserted)
 
 
-async def draft_submitted(con: asyncpg.Connection, request_id: str, payment_id: str) -> None:
+async def drafts_submitted(con: asyncpg.Connection, submitted: Sequence[tuple[str, str]]) -> None:
+    """Each (draft id, payment id): the draft became that payment, in one statement."""
     await con.execute(
-        "UPDATE drafts SET payment_id = $2, status = 'submitted' WHERE draft_id = $1 AND payment_id IS NULL",
-        request_id,
-        payment_id,
+        """
+        UPDATE drafts d SET payment_id = v.payment_id, status = 'submitted'
+        FROM unnest($1::text[], $2::text[]) AS v(draft_id, payment_id)
+        WHERE d.draft_id = v.draft_id AND d.payment_id IS NULL
+        """,
+        [draft_id for draft_id, _ in submitted],
+        [payment_id for _, payment_id in submitted],
     )
 
 

@@ -86,7 +86,11 @@ class Poison:
     must keep going on the events it knows (replay it once the consumer is upgraded)."""
 
 
-def decode(record: ConsumerRecord) -> Incoming | Poison:
+def decode(record: ConsumerRecord, acts_on: Collection[type[Event]] | None = None) -> Incoming | Poison | None:
+    """The record as an event, or why it is poison; None for a known event type outside `acts_on` (its body
+    is not this consumer's business, so it is not parsed: most records on a shared topic are not)."""
+    if acts_on is not None and _not_acted_on(record, acts_on):
+        return None
     try:
         envelope = Envelope.from_headers(record.headers or ())
     except EnvelopeError as exc:
@@ -104,6 +108,18 @@ def decode(record: ConsumerRecord) -> Incoming | Poison:
         return Poison(record, f"body does not match {envelope.type}: {_plain(exc)}")
     key = _key_of(record)
     return Incoming(envelope, event, record.topic, record.partition, record.offset, key, record)
+
+
+def _not_acted_on(record: ConsumerRecord, acts_on: Collection[type[Event]]) -> bool:
+    """A known event type outside `acts_on`, and not a replay (a replay always goes through)."""
+    ce_type = None
+    for name, value in record.headers or ():
+        if name == parking.REPLAY_HEADER:
+            return False
+        if name == "ce_type" and value:
+            ce_type = value.decode("utf-8", "replace")
+    model = event_class(ce_type) if ce_type else None
+    return model is not None and model not in acts_on
 
 
 def _plain(exc: ValidationError) -> str:
@@ -171,7 +187,9 @@ class EventConsumer:
         assert self._pool is not None
         held = set() if self.block_on_failure else await parking.parked(self._pool, self.name)
         ready: list[Incoming] = []
-        for item in map(decode, records):
+        for item in (decode(record, self.handlers) for record in records):
+            if item is None:
+                continue
             if isinstance(item, Poison) and not item.holds_key:
                 await self.dead_letter(item.record, item.reason)
             elif isinstance(item, Poison):

@@ -297,12 +297,12 @@ async def test_drafts_stop_when_coverage_is_terminated_and_resume_on_reinstateme
         reason="non-payment",
         reinstate_by=date(2027, 5, 30),
     )
-    await run(autopay_pool, autopay.coverage_terminated, ended, member.enrollment_id)
+    await run(autopay_pool, autopay.coverage_event, ended, member.enrollment_id)
     assert for_member(await draft_day(autopay_pool, autopay, date(2027, 4, 22)), member) == []
     back = CoverageReinstated(
         enrollment_id=member.enrollment_id, member_id=member.member_id, paid_through=date(2027, 4, 30)
     )
-    await run(autopay_pool, autopay.coverage_reinstated, back, member.enrollment_id)
+    await run(autopay_pool, autopay.coverage_event, back, member.enrollment_id)
     assert names(for_member(await draft_day(autopay_pool, autopay, date(2027, 4, 23)), member)) == ["RequestPayment"]
 
 
@@ -379,7 +379,7 @@ async def test_r4_6_a_binder_draft_is_not_sent_once_the_enrollment_was_cancelled
         coverage_start=date(2027, 2, 1),
         reason="binder not paid by the due date",
     )
-    await run(autopay_pool, autopay.enrollment_cancelled, cancelled, member.enrollment_id)
+    await run(autopay_pool, autopay.coverage_event, cancelled, member.enrollment_id)
     assert for_member(await draft_day(autopay_pool, autopay, date(2027, 1, 23)), member) == []
     async with autopay_pool.acquire() as con:
         assert [d["status"] for d in await repo.drafts_of(con, member.enrollment_id)] == ["skipped"]
@@ -445,3 +445,58 @@ async def test_n12_a_bill_days_run_of_invoices_announces_exactly_what_one_by_one
     async with autopay_pool.acquire() as con, con.transaction():
         again = await autopay_batch.invoices_issued(con, [incoming(i, i.enrollment_id) for i in june(batch)])
     assert again == [], "the same month billed again is announced once"
+
+
+async def test_r4_4_a_run_of_payments_and_of_coverage_changes_lands_as_one_by_one_would(
+    autopay_pool: asyncpg.Pool,
+) -> None:
+    """The set-based `payments_submitted` and `coverage_changed` (a clearing day's runs): a draft that became a
+    payment and a portal payment each pay their bill, and a run of terminations stops both members' drafts."""
+    drafted, autopay, _ = await on_autopay_with_may_bill(autopay_pool)
+    portal, _, _ = await on_autopay_with_may_bill(autopay_pool)
+    draft: Any = for_member(await draft_day(autopay_pool, autopay, date(2027, 4, 22)), drafted)[0].event
+
+    def paid(member: Member, request_id: str | None) -> Incoming:
+        event = PaymentSubmitted(
+            payment_id=f"pay_{uuid.uuid4().hex}",
+            confirmation_number="RUN",
+            enrollment_id=member.enrollment_id,
+            member_id=member.member_id,
+            amount=Decimal("312.40"),
+            channel="autopay" if request_id else "portal",
+            method="ach_debit",
+            account_last4="4321",
+            received_at=datetime.now(NEW_YORK),
+            business_date=date(2027, 4, 22),
+            request_id=request_id,
+        )
+        return incoming(event, member.enrollment_id)
+
+    run_of_payments = [paid(drafted, draft.request_id), paid(portal, None)]
+    async with autopay_pool.acquire() as con, con.transaction():
+        assert await autopay.payments_submitted(con, run_of_payments) == []
+    async with autopay_pool.acquire() as con:
+        for member in (drafted, portal):
+            assert (await repo.billing(con, member.enrollment_id))["paid"] == Decimal("312.40")
+        [row] = [d for d in await repo.drafts_of(con, drafted.enrollment_id) if d["draft_id"] == draft.request_id]
+        assert (row["status"], row["payment_id"]) == ("submitted", run_of_payments[0].event.payment_id)
+
+    ended = [
+        incoming(
+            CoverageTerminated(
+                enrollment_id=m.enrollment_id,
+                member_id=m.member_id,
+                end_date=date(2027, 5, 31),
+                reason="non-payment",
+                reinstate_by=date(2027, 6, 30),
+            ),
+            m.enrollment_id,
+        )
+        for m in (drafted, portal)
+    ]
+    async with autopay_pool.acquire() as con, con.transaction():
+        assert await autopay.coverage_changed(con, ended) == []
+    await run(autopay_pool, autopay.invoice_issued, drafted.invoice("2027-06", "312.40"), drafted.enrollment_id)
+    await run(autopay_pool, autopay.invoice_issued, portal.invoice("2027-06", "312.40"), portal.enrollment_id)
+    june_drafts = await draft_day(autopay_pool, autopay, date(2027, 5, 22))
+    assert for_member(june_drafts, drafted) == [] and for_member(june_drafts, portal) == []
