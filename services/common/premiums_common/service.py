@@ -22,7 +22,7 @@ from premiums_contracts.events import BusinessDateAdvanced
 from premiums_contracts.topics import CLOCK_EVENTS
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
-from premiums_common import database
+from premiums_common import database, gc_tuning
 from premiums_common.clock import BusinessClock, claim_daily_run, record_business_date
 from premiums_common.consumer import EventConsumer, Incoming
 from premiums_common.http_guard import GuardSettings, HttpGuard
@@ -123,6 +123,8 @@ class Service:
         self._tasks = [asyncio.create_task(self._supervise(task)) for task in self.background]
         self._tasks.append(asyncio.create_task(self._supervise(lambda: self.clock.follow(self.pool))))
         self.ready = True
+        gc_tuning.measure()
+        gc_tuning.tune()
         log.info("service ready", extra={"seconds": round(time.monotonic() - started, 2)})
         try:
             yield
