@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from premiums_contracts.events import EnrollmentSubmitted, InvoiceIssued
 
-from premiums_coverage.domain.delinquency import Account, Assessment, SentNotice
+from premiums_coverage.domain.delinquency import Account, SentNotice
 from premiums_coverage.domain.effectuation import BinderPayment
 from premiums_coverage.domain.ledger import Charge
 
@@ -438,50 +438,39 @@ async def accounts(con: asyncpg.Connection, enrollment_ids: Sequence[str]) -> di
     return {r["enrollment_id"]: r for r in rows}
 
 
-async def save_assessments(con: asyncpg.Connection, rows: list[tuple[str, Assessment, date | None, date]]) -> None:
-    """Status, ladder position and paid-through of many enrollments, and the notices sent, in two batches
+Standing = tuple[str, str, str | None, int, date | None, date | None]
+"""(enrollment_id, status, ladder_month, notice_level, notice_pay_by, paid_through): an enrollment's standing
+columns as they are to be written."""
+
+LadderNotice = tuple[str, str | None, int, str, date, date]
+"""(enrollment_id, ladder_month, level, notice, sent_on, pay_by): one notice of the ladder's history."""
+
+
+async def save_standings(
+    con: asyncpg.Connection, standings: Sequence[Standing], notices: Sequence[LadderNotice]
+) -> None:
+    """Status, ladder position and paid-through of many enrollments, and the notices sent, in two statements
     (R2.7, R2.8). The enrollment's columns show where it stands; `ladder_notices` is the history."""
-    await con.executemany(
-        """
-        UPDATE enrollments SET status = $2, ladder_month = $3, notice_level = $4,
-            notice_pay_by = CASE WHEN $3::text IS NULL THEN NULL
-                                 WHEN $5::date IS NOT NULL THEN $5
-                                 WHEN ladder_month IS DISTINCT FROM $3 THEN NULL
-                                 ELSE notice_pay_by END,
-            paid_through = coalesce($6, paid_through),
-            updated_at = now()
-        WHERE enrollment_id = $1
-        """,
-        [
-            (
-                enrollment_id,
-                a.status,
-                month_key_of(a),
-                a.notice_level,
-                a.warning.pay_by if a.warning else None,
-                paid_through,
-            )
-            for enrollment_id, a, paid_through, _ in rows
-        ],
-    )
-    await con.executemany(
-        """
-        INSERT INTO ladder_notices (enrollment_id, ladder_month, level, notice, sent_on, pay_by)
-        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING
-        """,
-        [
-            (enrollment_id, month_key_of(a), a.notice_level, a.warning.notice, today, a.warning.pay_by)
-            for enrollment_id, a, _, today in rows
-            if a.warning is not None
-        ],
-    )
-
-
-def month_key_of(a: Assessment) -> str | None:
-    if a.ladder is None:
-        return None
-    d = a.ladder.first_unpaid_month
-    return f"{d.year:04d}-{d.month:02d}"
+    if standings:
+        await con.execute(
+            """
+            UPDATE enrollments e SET status = s.status, ladder_month = s.ladder_month, notice_level = s.notice_level,
+                notice_pay_by = s.notice_pay_by, paid_through = s.paid_through, updated_at = now()
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::date[], $6::date[])
+                AS s(enrollment_id, status, ladder_month, notice_level, notice_pay_by, paid_through)
+            WHERE e.enrollment_id = s.enrollment_id
+            """,
+            *(list(column) for column in zip(*standings, strict=True)),
+        )
+    if notices:
+        await con.execute(
+            """
+            INSERT INTO ladder_notices (enrollment_id, ladder_month, level, notice, sent_on, pay_by)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::date[], $6::date[])
+            ON CONFLICT DO NOTHING
+            """,
+            *(list(column) for column in zip(*notices, strict=True)),
+        )
 
 
 async def terminate(con: asyncpg.Connection, rows: list[tuple[str, date, str, date, date]]) -> None:

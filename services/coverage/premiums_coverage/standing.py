@@ -14,7 +14,13 @@ from premiums_contracts.events import AccountDelinquent, CoverageReinstated, Cov
 
 from premiums_coverage import repository as repo
 from premiums_coverage.domain.calendar import month_key
-from premiums_coverage.domain.delinquency import amount_past_due, assess, paid_through, reinstatement_deadline
+from premiums_coverage.domain.delinquency import (
+    Assessment,
+    amount_past_due,
+    assess,
+    paid_through,
+    reinstatement_deadline,
+)
 from premiums_coverage.domain.ledger import balance
 from premiums_coverage.domain.reinstatement import within_window
 
@@ -24,7 +30,8 @@ async def update_standing(
 ) -> list[AccountDelinquent | CoverageTerminated]:
     """Assess each account (pure), then save every change in two batches; returns the notices to publish."""
     events: list[AccountDelinquent | CoverageTerminated] = []
-    saved: list[tuple[str, Any, date | None, date]] = []
+    standings: list[repo.Standing] = []
+    notices: list[repo.LadderNotice] = []
     ended: list[tuple[str, date, str, date, date]] = []
     for row in rows:
         if row["status"] not in ("active", "delinquent"):
@@ -45,8 +52,20 @@ async def update_standing(
             )
             continue
         through = paid_through(account.charges, account.received, threshold_percent)
-        saved.append((row["enrollment_id"], verdict, through, today))
+        standing = standing_after(row, verdict, through)
+        if standing != standing_of(row):
+            standings.append(standing)
         if verdict.warning is not None and verdict.ladder is not None:
+            notices.append(
+                (
+                    row["enrollment_id"],
+                    standing[2],
+                    verdict.notice_level,
+                    verdict.warning.notice,
+                    today,
+                    verdict.warning.pay_by,
+                )
+            )
             events.append(
                 AccountDelinquent(
                     enrollment_id=row["enrollment_id"],
@@ -57,9 +76,41 @@ async def update_standing(
                     notice=verdict.warning.notice,
                 )
             )
-    await repo.save_assessments(con, saved)
+    await repo.save_standings(con, standings, notices)
     await repo.terminate(con, ended)
     return events
+
+
+def standing_of(row: Any) -> repo.Standing:
+    return (
+        row["enrollment_id"],
+        row["status"],
+        row["ladder_month"],
+        row["notice_level"],
+        row["notice_pay_by"],
+        row["paid_through"],
+    )
+
+
+def standing_after(row: Any, verdict: Assessment, through: date | None) -> repo.Standing:
+    """The enrollment's standing columns once `verdict` is saved: the pay-by date of the newest notice stays
+    while the ladder is on the same month, and goes once the ladder moves or ends. An unchanged standing is
+    not written again (the daily job assesses every owing account every day; most days nothing moves)."""
+    month = month_key(verdict.ladder.first_unpaid_month) if verdict.ladder is not None else None
+    if month is None:
+        pay_by = None
+    elif verdict.warning is not None:
+        pay_by = verdict.warning.pay_by
+    else:
+        pay_by = row["notice_pay_by"] if row["ladder_month"] == month else None
+    return (
+        row["enrollment_id"],
+        verdict.status,
+        month,
+        verdict.notice_level,
+        pay_by,
+        through if through is not None else row["paid_through"],
+    )
 
 
 async def reinstate_if_paid(con: asyncpg.Connection, enrollment: Any, day: date) -> CoverageReinstated | None:

@@ -342,3 +342,20 @@ async def test_r1_14_r2_7_an_unpaid_connectorcare_renewal_is_warned_jan_feb_mar_
     await world.through(date(2027, 3, 24))
     [ended] = world.of(e, CoverageTerminated)
     assert (ended.end_date, ended.reason) == (date(2027, 1, 31), "non_payment_after_grace")
+
+
+async def test_r2_7_a_day_when_the_ladder_does_not_move_writes_nothing(world: World) -> None:
+    """The daily job assesses every owing account every day; a standing that did not change is not written
+    again, and the notice's pay-by date stays while the ladder is on the same month."""
+    e = await active_from_january(world, subsidy="aptc")
+    await world.through(date(2026, 2, 2))
+    warned = await world.row(e)
+    assert (warned["status"], warned["ladder_month"], warned["notice_pay_by"]) == (
+        "delinquent",
+        "2026-02",
+        date(2026, 2, 23),
+    )
+    await world.through(date(2026, 2, 20))
+    assert await world.row(e) == warned, "days with nothing new leave the row as it was (updated_at included)"
+    await world.through(date(2026, 3, 2))
+    assert (await world.row(e))["notice_pay_by"] == date(2026, 3, 23), "the next notice moves the pay-by date"
