@@ -248,3 +248,29 @@ def test_d14_every_notice_kind_has_a_template_in_english_and_spanish() -> None:
     templates = files("premiums_notifications") / "templates"
     for language in ("en", "es"):
         assert {f"{kind}.jinja" for kind in KINDS} <= {t.name for t in (templates / language).iterdir()}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_d14_remembered_words_give_each_notice_its_own_dates_and_amounts(language: str) -> None:
+    """The words macros remember their answers across notices; each notice still gets its own facts."""
+    facts = {
+        "product": "health",
+        "past_due": "0.00",
+        "amount_due": "219.32",
+        "enrollment_id": ENROLLMENT,
+        "billing_account": "732941272",
+        "first_name": "Ana",
+        "last_name": "Rivera",
+    }
+    january = render(
+        "N3", language, {**facts, "due_date": "2026-12-23", "coverage_month": "2027-01", "total_due": "219.32"}
+    )
+    february = render(
+        "N3", language, {**facts, "due_date": "2027-01-23", "coverage_month": "2027-02", "total_due": "7.00"}
+    )
+    again = render(
+        "N3", language, {**facts, "due_date": "2026-12-23", "coverage_month": "2027-01", "total_due": "219.32"}
+    )
+    assert again == january and february != january
+    assert ("2027" in february.subject) and ("7.00" in february.subject) and ("219.32" not in february.subject)
+    assert ("enero" if language == "es" else "January") in february.subject
