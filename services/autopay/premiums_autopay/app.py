@@ -63,6 +63,7 @@ def build(settings: Settings | None = None) -> Service:
             batch_handlers={
                 InvoiceIssued: autopay.invoices_issued,
                 PaymentSubmitted: autopay.payments_submitted,
+                AccountDelinquent: autopay.accounts_delinquent,
                 **dict.fromkeys(COVERAGE_STATUS, autopay.coverage_changed),
             },
         )

@@ -20,7 +20,6 @@ from premiums_common.consumer import Incoming
 from premiums_common.outbox import Outgoing, envelope_for
 from premiums_contracts import Envelope, Event
 from premiums_contracts.events import (
-    AccountDelinquent,
     AutopayCancelled,
     AutopayChanged,
     AutopayDraftScheduled,
@@ -152,9 +151,11 @@ class Autopay:
         return await self.coverage_changed(con, [incoming])
 
     async def account_delinquent(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
-        """The delinquency window an automatic retry must fall inside (D10)."""
-        e: AccountDelinquent = incoming.event
-        await repo.set_delinquency_deadline(con, e.enrollment_id, e.pay_by)
+        return await self.accounts_delinquent(con, [incoming])
+
+    async def accounts_delinquent(self, con: asyncpg.Connection, run: Sequence[Incoming]) -> list[Outgoing]:
+        """The delinquency window an automatic retry must fall inside (D10), for a run in one statement."""
+        await repo.set_delinquency_deadlines(con, [(i.event.enrollment_id, i.event.pay_by) for i in run])
         return []
 
     # -- returns and NOCs ---------------------------------------------------------------------------

@@ -79,11 +79,16 @@ async def set_coverage_statuses(con: Db, enrollment_ids: Sequence[str], status: 
     )
 
 
-async def set_delinquency_deadline(con: Db, enrollment_id: str, pay_by: date) -> None:
+async def set_delinquency_deadlines(con: Db, deadlines: Sequence[tuple[str, date]]) -> None:
+    """Each (enrollment, pay-by date) an automatic retry must fall inside, in one statement."""
     await con.execute(
-        "UPDATE billing_state SET delinquent_pay_by = $2, updated_at = now() WHERE enrollment_id = $1",
-        enrollment_id,
-        pay_by,
+        """
+        UPDATE billing_state b SET delinquent_pay_by = v.pay_by, updated_at = now()
+        FROM unnest($1::text[], $2::date[]) AS v(enrollment_id, pay_by)
+        WHERE b.enrollment_id = v.enrollment_id
+        """,
+        [enrollment_id for enrollment_id, _ in deadlines],
+        [pay_by for _, pay_by in deadlines],
     )
 
 

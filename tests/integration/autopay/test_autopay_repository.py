@@ -24,6 +24,7 @@ from premiums_common.outbox import Outgoing
 from premiums_common.timezone import NEW_YORK
 from premiums_contracts import Envelope, Event
 from premiums_contracts.events import (
+    AccountDelinquent,
     BankAccountChanged,
     CoverageReinstated,
     CoverageTerminated,
@@ -447,7 +448,7 @@ async def test_n12_a_bill_days_run_of_invoices_announces_exactly_what_one_by_one
     assert again == [], "the same month billed again is announced once"
 
 
-async def test_r4_4_a_run_of_payments_and_of_coverage_changes_lands_as_one_by_one_would(
+async def test_r4_4_d10_runs_of_payments_delinquencies_and_coverage_changes_land_as_one_by_one_would(
     autopay_pool: asyncpg.Pool,
 ) -> None:
     """The set-based `payments_submitted` and `coverage_changed` (a clearing day's runs): a draft that became a
@@ -480,6 +481,26 @@ async def test_r4_4_a_run_of_payments_and_of_coverage_changes_lands_as_one_by_on
             assert (await repo.billing(con, member.enrollment_id))["paid"] == Decimal("312.40")
         [row] = [d for d in await repo.drafts_of(con, drafted.enrollment_id) if d["draft_id"] == draft.request_id]
         assert (row["status"], row["payment_id"]) == ("submitted", run_of_payments[0].event.payment_id)
+
+    behind = [
+        incoming(
+            AccountDelinquent(
+                enrollment_id=m.enrollment_id,
+                member_id=m.member_id,
+                first_unpaid_month="2027-05",
+                amount_past_due=Decimal("312.40"),
+                pay_by=date(2027, 5, 23),
+                notice="past_due_warning",
+            ),
+            m.enrollment_id,
+        )
+        for m in (drafted, portal)
+    ]
+    async with autopay_pool.acquire() as con, con.transaction():
+        assert await autopay.accounts_delinquent(con, behind) == []
+    async with autopay_pool.acquire() as con:
+        for member in (drafted, portal):
+            assert (await repo.billing(con, member.enrollment_id))["delinquent_pay_by"] == date(2027, 5, 23)
 
     ended = [
         incoming(
