@@ -24,6 +24,9 @@ from premiums_cli.stack.progress import Stopwatch, say
 SYSTEM_USER = "premiums-pg"
 DEBIAN_ROOT = Path("/usr/lib/postgresql")
 SERVER_SETTINGS = ("max_connections=200", "fsync=on", "shared_buffers=256MB")
+STATEMENT_STATS = "pg_stat_statements"
+"""Loaded when the server has it (Debian's server package does): which statements cost the most, for
+`SELECT * FROM pg_stat_statements` in the `postgres` database (how the bench's hot statements were found)."""
 
 
 def find_bin_dir() -> Path | None:
@@ -80,6 +83,10 @@ class Postgres(Component):
     @property
     def socket_dir(self) -> Path:
         return self.paths.postgres
+
+    @property
+    def has_statement_stats(self) -> bool:
+        return (self.bin_dir.parent / "lib" / f"{STATEMENT_STATS}.so").is_file()
 
     @property
     def marker(self) -> str:
@@ -159,6 +166,7 @@ class Postgres(Component):
         options = " ".join(
             [f"-p {self.port}", f"-k {self.socket_dir}", f"-c listen_addresses={self.host}"]
             + [f"-c {setting}" for setting in SERVER_SETTINGS]
+            + ([f"-c shared_preload_libraries={STATEMENT_STATS}"] if self.has_statement_stats else [])
         )
         result = self._run(
             "pg_ctl",
@@ -236,6 +244,8 @@ class Postgres(Component):
                     say(self.name, f"created database {database}")
                 except asyncpg.DuplicateDatabaseError:
                     pass
+            if self.has_statement_stats:
+                await connection.execute(f"CREATE EXTENSION IF NOT EXISTS {STATEMENT_STATS}")
         finally:
             await connection.close()
 
