@@ -7,8 +7,8 @@ Run from the project root with the local stack's PostgreSQL up:
     .venv/bin/python -m bench.daily_memory 100000
 For each job: the events it put in the outbox (for the reminder run, the notices it queued), the Python heap's
 peak while it ran (tracemalloc, which also slows it: the times are for comparing runs of this script only) and
-the process's peak RSS so far. The events a job returns go to the outbox as the runtime would put them there
-(`Service.daily`).
+the process's peak RSS so far. A job's events go to the outbox as the runtime puts them there
+(`run_daily`).
 """
 
 from __future__ import annotations
@@ -18,28 +18,23 @@ import resource
 import sys
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable
 from datetime import date
 
 import asyncpg
-from premiums_common import outbox
-from premiums_common.outbox import Outgoing
+from premiums_common.service import DailyJob, run_daily
 from premiums_notifications.handlers import send_reminders
 
 from tests.integration.coverage.world import World
 from tests.integration.support import service_database
 
-Job = Callable[[asyncpg.Connection, date], Awaitable[list[Outgoing]]]
-
-
 OUTBOX_EVENTS = "WITH gone AS (DELETE FROM outbox RETURNING 1) SELECT count(*) FROM gone"
 
 
-async def _measure(pool: asyncpg.Pool, name: str, job: Job, day: date, count: str = OUTBOX_EVENTS) -> None:
+async def _measure(pool: asyncpg.Pool, name: str, job: DailyJob, day: date, count: str = OUTBOX_EVENTS) -> None:
     tracemalloc.start()
     started = time.perf_counter()
     async with pool.acquire() as con, con.transaction():
-        await outbox.add(con, await job(con, day))
+        await run_daily(con, job, day)
         events = await con.fetchval(count)
     seconds = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()

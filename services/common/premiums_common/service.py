@@ -30,19 +30,32 @@ from premiums_common.http_metrics import MeasureRequests
 from premiums_common.kafka import make_broker, make_producer
 from premiums_common.lag import consumer_lag
 from premiums_common.logs import configure_logging
-from premiums_common.outbox import OutboxRelay, Outgoing, backlog
+from premiums_common.outbox import OutboxRelay, Outgoing, add, backlog
 from premiums_common.problems import install_problem_handlers
 from premiums_common.settings import Settings
 from premiums_common.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
 
-DailyJob = Callable[[asyncpg.Connection, date], Awaitable[Sequence[Outgoing]]]
+DailyJob = Callable[[asyncpg.Connection, date], Awaitable[Sequence[Outgoing]] | AsyncIterator[Sequence[Outgoing]]]
+"""A day's work in the transaction that records the date: a coroutine returning the events it causes, or an
+async generator yielding them batch by batch (a bill day of every enrollment), so memory does not grow with
+the size of the day."""
 BackgroundTask = Callable[[], Awaitable[None]]
 
 OUTBOX_BACKLOG = Gauge("premiums_outbox_backlog", "Outbox rows waiting to be published")
 CONSUMER_LAG = Gauge("premiums_consumer_lag", "Records a consumer group has still to read", ["group"])
 OUTBOX_AGE = Gauge("premiums_outbox_oldest_seconds", "Age of the oldest unpublished outbox row")
+
+
+async def run_daily(con: asyncpg.Connection, run: DailyJob, day: date) -> None:
+    """Run one daily job in `con`'s transaction, its events into the outbox as they come."""
+    result = run(con, day)
+    if isinstance(result, AsyncIterator):
+        async for batch in result:
+            await add(con, batch)
+    else:
+        await add(con, await result)
 
 
 class Service:
@@ -157,11 +170,10 @@ class Service:
             event: BusinessDateAdvanced = incoming.event
             await record_business_date(con, event.business_date)
             self.clock.observe(event.business_date)
-            caused: list[Outgoing] = []
             for job, run in self.daily_jobs:
                 if await claim_daily_run(con, job, event.business_date):
-                    caused.extend(await run(con, event.business_date))
-            return caused
+                    await run_daily(con, run, event.business_date)
+            return []
 
         # Daily work must run day after day in order: a failing day blocks the clock for this service (and
         # says so in the logs) instead of being dead-lettered while later days run ahead of it.

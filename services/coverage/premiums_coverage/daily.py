@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import date
 from typing import Any, TypeAlias
 
 import asyncpg
-from premiums_common import outbox
 from premiums_common.outbox import Outgoing, envelope_for
 from premiums_common.service import Service
 from premiums_contracts.events import (
@@ -53,19 +52,17 @@ class DailyWork:
     def _out(self, event: Keyed) -> Outgoing:
         return Outgoing(event, envelope_for(event, source=self.service.source, key=event.enrollment_id))
 
-    async def monthly_bill(self, con: asyncpg.Connection, today: date) -> list[Outgoing]:
+    async def monthly_bill(self, con: asyncpg.Connection, today: date) -> AsyncIterator[list[Outgoing]]:
         """R1.4/N3: on the 1st, next month's charge and bill for every active or delinquent enrollment.
 
-        The invoices go to the outbox here, `DAILY_CHUNK` at a time in the day's transaction, so memory does not
-        grow with the number of enrollments billed; nothing is returned for the caller to add."""
+        The invoices come `DAILY_CHUNK` at a time, so memory does not grow with the number of enrollments billed."""
         if not is_billing_day(today):
-            return []
+            return
         coverage_month, due = bill_terms(today)
         issued = await repo.bill_month(con, coverage_month, due, today)
         for start in range(0, len(issued), DAILY_CHUNK):
             bills = await repo.bills(con, issued[start : start + DAILY_CHUNK])
-            await outbox.add(con, [self._out(_monthly_invoice(r)) for r in bills])
-        return []
+            yield [self._out(_monthly_invoice(r)) for r in bills]
 
     async def late_binders(self, con: asyncpg.Connection, today: date) -> list[Outgoing]:
         """R1.10/D3: a binder not paid in full by its due date: cancelled (or, by policy, moved a month)."""
@@ -122,14 +119,13 @@ class DailyWork:
         )
         return [self._out(event)]
 
-    async def delinquency(self, con: asyncpg.Connection, today: date) -> list[Outgoing]:
+    async def delinquency(self, con: asyncpg.Connection, today: date) -> AsyncIterator[list[Outgoing]]:
         """R2.7/R2.8: every account owing money for a month already due moves along its ladder.
 
-        `DAILY_CHUNK` accounts at a time, each chunk's notices straight to the outbox in the day's transaction,
-        so memory does not grow with the number of members who did not pay; nothing is returned."""
+        `DAILY_CHUNK` accounts at a time, each chunk's notices yielded as it is assessed, so memory does not grow
+        with the number of members who did not pay."""
         last_due, after = last_month_due_by(today), ""
         while rows := await repo.accounts_to_assess(con, last_due, after=after, limit=DAILY_CHUNK):
             events = await update_standing(con, rows, today, self.policy.threshold_percent)
-            await outbox.add(con, [self._out(e) for e in events])
+            yield [self._out(e) for e in events]
             after = rows[-1]["enrollment_id"]
-        return []

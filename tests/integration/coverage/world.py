@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 from premiums_common.consumer import Incoming
 from premiums_common.outbox import Outgoing
-from premiums_common.service import Service
+from premiums_common.service import Service, run_daily
 from premiums_common.settings import Settings
 from premiums_common.timezone import NEW_YORK
 from premiums_contracts import Envelope, event_class
@@ -126,7 +126,7 @@ class World:
         self.service.clock.observe(day)
         events: list[Event] = []
         for job in (self.daily.monthly_bill, self.daily.late_binders, self.daily.delinquency):
-            events += await self._run(job, day)
+            events += await self._run(run_daily, job, day)
         return events
 
     async def through(self, last: date) -> list[Event]:
