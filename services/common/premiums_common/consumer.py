@@ -2,7 +2,8 @@
 
 The flow for each batch FastStream hands over (ARCHITECTURE §6, §7):
 1. decode every record into an `Incoming` (envelope + model); records that cannot be decoded, or whose
-   `ce_type` nobody knows, go to `<topic>.dlq` at once with the reason;
+   `ce_type` nobody knows, go to `<topic>.dlq` at once with the reason; a known type this consumer has no
+   handler for is skipped without parsing its body;
 2. in one database transaction: claim the batch's `ce_id`s in the inbox (one statement), run the handler
    of each new event, and store the events they cause in the outbox;
 3. if that transaction fails, fall back to one record per transaction, with bounded retries, so a single
