@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
+from premiums_common.lag import LagProbe
 from premiums_common.lag import consumer_lag as lag_of
 from premiums_contracts.topics import CLOCK_EVENTS
 
@@ -95,20 +96,23 @@ async def _has(con: asyncpg.Connection, table: str) -> bool:
     return bool(await con.fetchval("SELECT to_regclass($1) IS NOT NULL", table))
 
 
-async def backlog(connections: dict[str, asyncpg.Connection] | None = None) -> Backlog:
-    if connections is None:
-        async with _databases() as opened:
-            return await backlog(opened)
-    return Backlog(await consumer_lag(consumer_groups()), await pending_work(connections))
+async def backlog() -> Backlog:
+    async with _databases() as connections, LagProbe(bootstrap()) as probe:
+        return await _backlog(connections, probe)
+
+
+async def _backlog(connections: dict[str, asyncpg.Connection], probe: LagProbe) -> Backlog:
+    return Backlog(await probe.lag(consumer_groups()), await pending_work(connections))
 
 
 async def wait_idle(timeout: float = 120.0, *, settle: int = 2, interval: float = 0.25, quiet: bool = True) -> Backlog:
     """Idle means: no lag and nothing pending, seen `settle` times in a row (work causes more work)."""
     deadline = time.monotonic() + timeout
     calm = 0
-    async with _databases() as connections:  # one connection per database for the whole wait, not per poll
+    # One connection per database and one set of Kafka clients for the whole wait, not per poll.
+    async with _databases() as connections, LagProbe(bootstrap()) as probe:
         while True:
-            state = await backlog(connections)
+            state = await _backlog(connections, probe)
             calm = calm + 1 if state.idle else 0
             if calm >= settle:
                 return state
