@@ -73,6 +73,25 @@ class Member:
             binder=binder,
         )
 
+    def payment(
+        self, amount: Decimal, day: date, *, request_id: str | None = None, coverage_month: str | None = None
+    ) -> PaymentSubmitted:
+        """A payment payments accepted: an AutoPay draft's when `request_id` names the draft, else the portal's."""
+        return PaymentSubmitted(
+            payment_id=f"pay_{uuid.uuid4().hex}",
+            confirmation_number="AP-TEST" if request_id else "PORTAL",
+            enrollment_id=self.enrollment_id,
+            member_id=self.member_id,
+            amount=amount,
+            channel="autopay" if request_id else "portal",
+            method="ach_debit",
+            account_last4="4321",
+            received_at=datetime.now(NEW_YORK),
+            business_date=day,
+            coverage_month=coverage_month,
+            request_id=request_id,
+        )
+
     def mandate(self, *, token: str | None = None, last4: str = "4321", validated: bool = True) -> MandateRequest:
         return MandateRequest(
             enrollment_id=self.enrollment_id,
@@ -117,23 +136,11 @@ def names(out: list[Outgoing]) -> list[str]:
 async def submitted(pool: asyncpg.Pool, autopay: Autopay, member: Member, request: Outgoing) -> str:
     """payments accepts the RequestPayment and publishes PaymentSubmitted with the same request_id."""
     command: Any = request.event
-    payment_id = f"pay_{uuid.uuid4().hex}"
-    event = PaymentSubmitted(
-        payment_id=payment_id,
-        confirmation_number="AP-TEST",
-        enrollment_id=member.enrollment_id,
-        member_id=member.member_id,
-        amount=command.amount,
-        channel="autopay",
-        method="ach_debit",
-        account_last4="4321",
-        received_at=datetime.now(NEW_YORK),
-        business_date=date(2027, 4, 22),
-        coverage_month=command.coverage_month,
-        request_id=command.request_id,
+    event = member.payment(
+        command.amount, date(2027, 4, 22), request_id=command.request_id, coverage_month=command.coverage_month
     )
     await run(pool, autopay.payment_submitted, event, member.enrollment_id)
-    return payment_id
+    return event.payment_id
 
 
 def returned(member: Member, payment_id: str, amount: Decimal, code: str, on: date) -> PaymentReturned:
@@ -203,18 +210,7 @@ async def test_d9_two_replicas_claiming_the_same_day_draft_once(autopay_pool: as
 
 async def test_r4_4_nothing_is_drafted_when_the_bill_is_already_paid(autopay_pool: asyncpg.Pool) -> None:
     member, autopay, _ = await on_autopay_with_may_bill(autopay_pool)
-    paid = PaymentSubmitted(
-        payment_id=f"pay_{uuid.uuid4().hex}",
-        confirmation_number="PORTAL",
-        enrollment_id=member.enrollment_id,
-        member_id=member.member_id,
-        amount=Decimal("312.40"),
-        channel="portal",
-        method="ach_debit",
-        account_last4="4321",
-        received_at=datetime.now(NEW_YORK),
-        business_date=date(2027, 4, 10),
-    )
+    paid = member.payment(Decimal("312.40"), date(2027, 4, 10))
     await run(autopay_pool, autopay.payment_submitted, paid, member.enrollment_id)
     assert for_member(await draft_day(autopay_pool, autopay, date(2027, 4, 22)), member) == []
 
@@ -458,20 +454,9 @@ async def test_r4_4_d10_runs_of_payments_delinquencies_and_coverage_changes_land
     draft: Any = for_member(await draft_day(autopay_pool, autopay, date(2027, 4, 22)), drafted)[0].event
 
     def paid(member: Member, request_id: str | None) -> Incoming:
-        event = PaymentSubmitted(
-            payment_id=f"pay_{uuid.uuid4().hex}",
-            confirmation_number="RUN",
-            enrollment_id=member.enrollment_id,
-            member_id=member.member_id,
-            amount=Decimal("312.40"),
-            channel="autopay" if request_id else "portal",
-            method="ach_debit",
-            account_last4="4321",
-            received_at=datetime.now(NEW_YORK),
-            business_date=date(2027, 4, 22),
-            request_id=request_id,
+        return incoming(
+            member.payment(Decimal("312.40"), date(2027, 4, 22), request_id=request_id), member.enrollment_id
         )
-        return incoming(event, member.enrollment_id)
 
     run_of_payments = [paid(drafted, draft.request_id), paid(portal, None)]
     async with autopay_pool.acquire() as con, con.transaction():
