@@ -1,24 +1,63 @@
 """The floor: the pipeline's reads and writes with raw aiokafka and asyncpg and no framework.
 
-Consume a batch, claim its ids in an inbox table and write the results in one transaction, produce the
-results, commit the offsets: what one service hop must do at least. The system's throughput is reported as a
-ratio of this floor.
+The system's steady figure is a payment going clearing → coverage → notice queued: three hops, each in its
+own database, each claiming the event in an inbox, reading and writing its rows and an outbox in one
+transaction, producing what it caused and committing its offsets. The floor does those same reads and
+writes, hop for hop, in batches of up to 500, with nothing else: no CloudEvents envelope, no validation, no
+tracing or logging, no retries, one process. The system's throughput is reported as a ratio of it.
+
+`floor_one_hop_per_s` keeps the narrower floor of the earlier rounds (one hop: consume, inbox and a ledger row,
+produce, commit), so figures stay comparable across rounds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from datetime import date
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.structs import ConsumerRecord
 
 from premiums_cli.bench.measure import progress
 from premiums_cli.kafka_io import bootstrap
+
+BATCH = 500
+PARTITIONS = 12
+CLEARED_ON = date(2027, 1, 4)
+
+# Each hop's tables, in its own service's database (real tables, so their writes cost WAL like the system's).
+TABLES = {
+    "PAYMENTS": """
+        CREATE TABLE floor_payments (payment_id text PRIMARY KEY, enrollment_id text NOT NULL,
+            amount numeric(12, 2) NOT NULL, status text NOT NULL, cleared_on date);
+        CREATE TABLE floor_outbox (id bigserial PRIMARY KEY, key text NOT NULL, body text NOT NULL);
+    """,
+    "COVERAGE": """
+        CREATE TABLE floor_inbox (event_id text PRIMARY KEY);
+        CREATE TABLE floor_enrollments (enrollment_id text PRIMARY KEY, member_id text NOT NULL,
+            status text NOT NULL, paid_through date, updated_at timestamptz NOT NULL DEFAULT now());
+        CREATE TABLE floor_received (payment_id text PRIMARY KEY, enrollment_id text NOT NULL,
+            amount numeric(12, 2) NOT NULL, status text NOT NULL, cleared_on date);
+        CREATE TABLE floor_outbox (id bigserial PRIMARY KEY, key text NOT NULL, body text NOT NULL);
+    """,
+    "NOTIFICATIONS": """
+        CREATE TABLE floor_inbox (event_id text PRIMARY KEY);
+        CREATE TABLE floor_members (member_id text PRIMARY KEY, email text NOT NULL, name text NOT NULL);
+        CREATE TABLE floor_notices (id bigserial PRIMARY KEY, member_id text NOT NULL, kind text NOT NULL,
+            body text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+    """,
+}
+DROP = "DROP TABLE IF EXISTS floor_payments, floor_outbox, floor_inbox, floor_enrollments, floor_received, "
+DROP += "floor_members, floor_notices, floor_ledger"
 
 
 async def _leaders_elected(admin: AIOKafkaAdminClient, topics: list[str], timeout: float = 30.0) -> None:
@@ -31,50 +70,236 @@ async def _leaders_elected(admin: AIOKafkaAdminClient, topics: list[str], timeou
         await asyncio.sleep(0.2)
 
 
-async def floor(count: int) -> dict[str, Any]:
-    source, target = f"bench.floor.{uuid.uuid4().hex[:8]}", f"bench.floor.out.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap())
-    await admin.start()
-    await admin.create_topics([NewTopic(source, 12, 1), NewTopic(target, 12, 1)])
-    out = AIOKafkaProducer(bootstrap_servers=bootstrap(), enable_idempotence=True, linger_ms=5)
-    await out.start()
-    await _leaders_elected(admin, [source, target])
-    body = b'{"payment_id":"p","enrollment_id":"e","amount":"200.00","cleared_on":"2027-01-04"}'
-    await asyncio.gather(*[await out.send(source, body, key=str(i).encode()) for i in range(count)])
-    con = await asyncpg.connect(os.environ["COVERAGE_DATABASE_URL"])
-    await con.execute("CREATE TEMP TABLE floor_inbox (id text PRIMARY KEY)")
-    await con.execute("CREATE TEMP TABLE floor_ledger (id text PRIMARY KEY, amount numeric)")
-    consumer = AIOKafkaConsumer(
-        source,
-        bootstrap_servers=bootstrap(),
-        group_id=f"floor-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
+class _Kafka:
+    """Fresh topics for one floor run, an idempotent producer, and consumers assigned every partition."""
+
+    def __init__(self, stack: AsyncExitStack, names: Sequence[str]) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.stack = stack
+        self.topics = {name: f"bench.floor.{name}.{tag}" for name in names}
+        self.group = f"floor-{tag}"
+
+    async def start(self) -> AIOKafkaProducer:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap())
+        await admin.start()
+        self.stack.push_async_callback(admin.close)
+        topics = list(self.topics.values())
+        await admin.create_topics([NewTopic(t, PARTITIONS, 1) for t in topics])
+        self.stack.push_async_callback(admin.delete_topics, topics)
+        await _leaders_elected(admin, topics)
+        out = AIOKafkaProducer(bootstrap_servers=bootstrap(), enable_idempotence=True, linger_ms=5)
+        await out.start()
+        self.stack.push_async_callback(out.stop)
+        return out
+
+    async def consumer(self, name: str) -> AIOKafkaConsumer:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap(),
+            group_id=f"{self.group}-{name}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        self.stack.push_async_callback(consumer.stop)
+        consumer.assign([TopicPartition(self.topics[name], p) for p in range(PARTITIONS)])
+        return consumer
+
+
+async def _database(stack: AsyncExitStack, service: str) -> asyncpg.Connection:
+    con = await asyncpg.connect(os.environ[f"{service}_DATABASE_URL"])
+    stack.push_async_callback(con.close)
+    await con.execute(DROP)
+    stack.push_async_callback(con.execute, DROP)
+    await con.execute(TABLES[service])
+    return con
+
+
+async def _produce(out: AIOKafkaProducer, topic: str, rows: Sequence[tuple[str, str]]) -> None:
+    await asyncio.gather(*[await out.send(topic, body.encode(), key=key.encode()) for key, body in rows])
+
+
+async def _relay(con: asyncpg.Connection, out: AIOKafkaProducer, topic: str, written: Sequence[Any]) -> None:
+    """Produce the outbox rows a transaction wrote, then delete them: the outbox relay's reads and writes."""
+    await _produce(out, topic, [(r["key"], r["body"]) for r in written])
+    await con.execute("DELETE FROM floor_outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in written])
+
+
+OUTBOX_SQL = "INSERT INTO floor_outbox (key, body) SELECT * FROM unnest($1::text[], $2::text[]) RETURNING *"
+
+
+async def _clear(con: asyncpg.Connection, out: AIOKafkaProducer, topic: str, payment_ids: list[str]) -> None:
+    """payments: the clearing day marks each payment cleared and publishes `PaymentCleared`."""
+    for start in range(0, len(payment_ids), BATCH):
+        async with con.transaction():
+            cleared = await con.fetch(
+                """
+                UPDATE floor_payments SET status = 'cleared', cleared_on = $2::date
+                WHERE payment_id = ANY($1::text[]) RETURNING payment_id, enrollment_id, amount
+                """,
+                payment_ids[start : start + BATCH],
+                CLEARED_ON,
+            )
+            bodies = [
+                json.dumps({"payment_id": r["payment_id"], "enrollment_id": r["enrollment_id"],
+                            "amount": str(r["amount"]), "cleared_on": CLEARED_ON.isoformat()})
+                for r in cleared
+            ]  # fmt: skip
+            written = await con.fetch(OUTBOX_SQL, [r["enrollment_id"] for r in cleared], bodies)
+        await _relay(con, out, topic, written)
+
+
+async def _consume(
+    consumer: AIOKafkaConsumer, count: int, label: str, handle: Callable[[list[ConsumerRecord]], Awaitable[None]]
+) -> None:
     done = 0
-    started = time.perf_counter()
-    try:
-        while done < count:
-            batches = await consumer.getmany(timeout_ms=200, max_records=500)
-            records = [r for rs in batches.values() for r in rs]
-            if not records:
-                continue
+    while done < count:
+        batches = await consumer.getmany(timeout_ms=100, max_records=BATCH)
+        records = [r for rs in batches.values() for r in rs]
+        if records:
+            await handle(records)
+            await consumer.commit()
+            done += len(records)
+            progress(label, done, count)
+
+
+async def _coverage(con: asyncpg.Connection, out: AIOKafkaProducer, topic: str, records: list[ConsumerRecord]) -> None:
+    """coverage: claim the events, lock the enrollments, clear the received payments, activate, publish."""
+    events = [json.loads(r.value) for r in records]
+    async with con.transaction():
+        claimed = await con.fetch(
+            "INSERT INTO floor_inbox SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
+            [e["payment_id"] for e in events],
+        )
+        new = {r["event_id"] for r in claimed}
+        events = [e for e in events if e["payment_id"] in new]
+        enrollment_ids = [e["enrollment_id"] for e in events]
+        locked = await con.fetch(
+            "SELECT * FROM floor_enrollments WHERE enrollment_id = ANY($1::text[]) ORDER BY enrollment_id FOR UPDATE",
+            enrollment_ids,
+        )
+        await con.execute(
+            "UPDATE floor_received SET status = 'cleared', cleared_on = $2::date WHERE payment_id = ANY($1::text[])",
+            [e["payment_id"] for e in events],
+            CLEARED_ON,
+        )
+        await con.execute(
+            """
+            UPDATE floor_enrollments SET status = 'active', paid_through = '2027-01-31', updated_at = now()
+            WHERE enrollment_id = ANY($1::text[])
+            """,
+            enrollment_ids,
+        )
+        bodies = [
+            json.dumps({"enrollment_id": r["enrollment_id"], "member_id": r["member_id"],
+                        "coverage_start": "2027-01-01", "paid_through": "2027-01-31"})
+            for r in locked
+        ]  # fmt: skip
+        written = await con.fetch(OUTBOX_SQL, [r["enrollment_id"] for r in locked], bodies)
+    await _relay(con, out, topic, written)
+
+
+async def _notify(con: asyncpg.Connection, records: list[ConsumerRecord]) -> None:
+    """notifications: claim the events, look up each member, render the welcome notice and queue it."""
+    events = [json.loads(r.value) for r in records]
+    async with con.transaction():
+        claimed = await con.fetch(
+            "INSERT INTO floor_inbox SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
+            [e["enrollment_id"] for e in events],
+        )
+        new = {r["event_id"] for r in claimed}
+        events = [e for e in events if e["enrollment_id"] in new]
+        members = {
+            r["member_id"]: r
+            for r in await con.fetch(
+                "SELECT * FROM floor_members WHERE member_id = ANY($1::text[])", [e["member_id"] for e in events]
+            )
+        }
+        bodies = [
+            f"To: {members[e['member_id']]['email']}\nDear {members[e['member_id']]['name']},\n"
+            f"your coverage starts on {e['coverage_start']} and is paid through {e['paid_through']}."
+            for e in events
+        ]
+        await con.execute(
+            """
+            INSERT INTO floor_notices (member_id, kind, body)
+            SELECT m, 'N2', b FROM unnest($1::text[], $2::text[]) x(m, b)
+            """,
+            [e["member_id"] for e in events],
+            bodies,
+        )
+
+
+async def _seed(pay: asyncpg.Connection, cov: asyncpg.Connection, note: asyncpg.Connection, count: int) -> list[str]:
+    """The rows the clearing day finds (untimed): payments accepted, enrollments waiting, members to write to."""
+    payments = [f"p{i}" for i in range(count)]
+    enrollments = [f"e{i}" for i in range(count)]
+    members = [f"m{i}" for i in range(count)]
+    await pay.copy_records_to_table(
+        "floor_payments", records=[(p, e, 200, "accepted", None) for p, e in zip(payments, enrollments, strict=True)]
+    )
+    await cov.copy_records_to_table(
+        "floor_enrollments",
+        records=[(e, m, "pending", None) for e, m in zip(enrollments, members, strict=True)],
+        columns=["enrollment_id", "member_id", "status", "paid_through"],
+    )
+    await cov.copy_records_to_table(
+        "floor_received", records=[(p, e, 200, "accepted", None) for p, e in zip(payments, enrollments, strict=True)]
+    )
+    await note.copy_records_to_table("floor_members", records=[(m, f"{m}@example.org", f"Member {m}") for m in members])
+    for con in (pay, cov, note):
+        await con.execute("ANALYZE")
+    return payments
+
+
+async def floor(count: int) -> dict[str, Any]:
+    return {"floor_payments_per_s": await three_hops(count), "floor_one_hop_per_s": await one_hop(count)}
+
+
+async def three_hops(count: int) -> float:
+    """Payments per second through clearing → coverage → notice queued, the system's steady pipeline."""
+    async with AsyncExitStack() as stack:
+        kafka = _Kafka(stack, ["cleared", "activated"])
+        out = await kafka.start()
+        pay, cov, note = [await _database(stack, s) for s in ("PAYMENTS", "COVERAGE", "NOTIFICATIONS")]
+        payment_ids = await _seed(pay, cov, note, count)
+        to_coverage, to_notices = await kafka.consumer("cleared"), await kafka.consumer("activated")
+        started = time.perf_counter()
+        activated = kafka.topics["activated"]
+        await asyncio.gather(
+            _clear(pay, out, kafka.topics["cleared"], payment_ids),
+            _consume(to_coverage, count, "floor: coverage hop", lambda rs: _coverage(cov, out, activated, rs)),
+            _consume(to_notices, count, "floor: notices queued", lambda rs: _notify(note, rs)),
+        )
+        elapsed = time.perf_counter() - started
+        queued = await note.fetchval("SELECT count(*) FROM floor_notices")
+        if queued != count:
+            raise RuntimeError(f"the floor queued {queued} notices for {count} payments")
+    return round(count / elapsed, 1)
+
+
+async def one_hop(count: int) -> float:
+    """The earlier rounds' floor: one hop (consume, inbox and a ledger row in one transaction, produce, commit)."""
+    async with AsyncExitStack() as stack:
+        kafka = _Kafka(stack, ["source", "target"])
+        out = await kafka.start()
+        body = b'{"payment_id":"p","enrollment_id":"e","amount":"200.00","cleared_on":"2027-01-04"}'
+        await asyncio.gather(*[await out.send(kafka.topics["source"], body, key=str(i).encode()) for i in range(count)])
+        con = await asyncpg.connect(os.environ["COVERAGE_DATABASE_URL"])
+        stack.push_async_callback(con.close)
+        await con.execute("CREATE TEMP TABLE floor_inbox (id text PRIMARY KEY)")
+        await con.execute("CREATE TEMP TABLE floor_ledger (id text PRIMARY KEY, amount numeric)")
+        consumer = await kafka.consumer("source")
+
+        async def hop(records: list[ConsumerRecord]) -> None:
             ids = [f"{r.partition}:{r.offset}" for r in records]
             async with con.transaction():
                 await con.execute("INSERT INTO floor_inbox SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", ids)
                 await con.execute(
                     "INSERT INTO floor_ledger SELECT unnest($1::text[]), 200.00 ON CONFLICT DO NOTHING", ids
                 )
-            await asyncio.gather(*[await out.send(target, r.value, key=r.key) for r in records])
-            await consumer.commit()
-            done += len(records)
-            progress("floor (raw aiokafka + asyncpg)", done, count)
+            await _produce(out, kafka.topics["target"], [(r.key.decode(), r.value.decode()) for r in records])
+
+        started = time.perf_counter()
+        await _consume(consumer, count, "floor: one hop", hop)
         elapsed = time.perf_counter() - started
-    finally:
-        await consumer.stop()
-        await out.stop()
-        await con.close()
-        await admin.delete_topics([source, target])
-        await admin.close()
-    return {"floor_payments_per_s": round(count / elapsed, 1)}
+    return round(count / elapsed, 1)
