@@ -1,10 +1,11 @@
 """Memory and time of the big daily jobs for N enrollments (issue 8), each on a fresh database: coverage's
 bill day (`monthly_bill`, Dec 1: every enrollment billed for January) and first day of the unpaid month
 (`delinquency`, Jan 1: nobody paid, so every account gets its first delinquency notice, R2.7), and
-notifications' reminder run five days before the due date (`send_reminders`, Dec 18: every bill open, N5/D13).
+notifications' reminder run five days before the due date (`send_reminders`, Dec 18: every bill open, N5/D13),
+and autopay's draft day (`draft_day_job`, Dec 22: every member on AutoPay drafted for January, D9/R4.4).
 
 Run from the project root with the local stack's PostgreSQL up:
-    .venv/bin/python -m bench.daily_memory 100000
+    .venv/bin/python -m bench.daily_memory 100000 [coverage] [reminders] [drafts]
 For each job: the events it put in the outbox (for the reminder run, the notices it queued), the Python heap's
 peak while it ran (tracemalloc, which also slows it: the times are for comparing runs of this script only) and
 the process's peak RSS so far. A job's events go to the outbox as the runtime puts them there
@@ -21,6 +22,8 @@ import tracemalloc
 from datetime import date
 
 import asyncpg
+from premiums_autopay.handlers import Autopay
+from premiums_common.clock import BusinessClock
 from premiums_common.service import DailyJob, run_daily
 from premiums_notifications.handlers import send_reminders
 
@@ -99,10 +102,44 @@ async def reminder_day(members: int) -> None:
         )
 
 
-async def main(members: int) -> None:
-    await coverage_days(members)
-    await reminder_day(members)
+async def draft_day(members: int) -> None:
+    async with service_database("premiums_autopay", max_size=2) as pool:
+        await pool.execute(
+            """
+            INSERT INTO billing_state (enrollment_id, member_id, coverage_month, due_date, total_due, status, binder,
+                draft_on)
+            SELECT 'E' || lpad(g::text, 9, '0'), lpad(g::text, 12, '0'), '2027-01', date '2026-12-23', 50 + g % 400,
+                   'active', false, date '2026-12-22'
+            FROM generate_series(1, $1) g
+            """,
+            members,
+        )
+        await pool.execute(
+            """
+            INSERT INTO mandates (mandate_id, enrollment_id, member_id, instrument_token, account_last4, channel,
+                sec_code, payment_type, status, draft_day)
+            SELECT 'mdt_' || md5(g::text), 'E' || lpad(g::text, 9, '0'), lpad(g::text, 12, '0'), 'tok_' || md5(g::text),
+                   '4321', 'portal', 'WEB', 'R', 'active', 22
+            FROM generate_series(1, $1) g
+            """,
+            members,
+        )
+        await pool.execute("ANALYZE")
+        clock = BusinessClock("simulated")
+        clock.observe(date(2026, 12, 22))
+        await _measure(pool, "draft day", Autopay("/premiums/bench", clock, 22).draft_day_job, date(2026, 12, 22))
+
+
+async def main(members: int, jobs: list[str]) -> None:
+    if "coverage" in jobs:
+        await coverage_days(members)
+    if "reminders" in jobs:
+        await reminder_day(members)
+    if "drafts" in jobs:
+        await draft_day(members)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000))
+    asyncio.run(
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, sys.argv[2:] or ["coverage", "reminders", "drafts"])
+    )

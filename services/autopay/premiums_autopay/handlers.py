@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +17,7 @@ from typing import Any, Literal
 import asyncpg
 from premiums_common.clock import BusinessClock
 from premiums_common.consumer import Incoming
+from premiums_common.database import custom_plans
 from premiums_common.outbox import Outgoing, envelope_for
 from premiums_contracts import Envelope, Event
 from premiums_contracts.events import (
@@ -242,13 +243,19 @@ class Autopay:
 
     # -- the draft day ------------------------------------------------------------------------------
 
-    async def draft_day_job(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:
-        """D9/R4.4: monthly drafts due today, then binder drafts and retries whose date came."""
-        rows = [
-            *await repo.claim_monthly_drafts(con, business_date),
-            *[r for r in await repo.release_scheduled_drafts(con, business_date) if r["status"] == "requested"],
-        ]
-        return [self._out(_request_for(r), r["enrollment_id"]) for r in rows]
+    async def draft_day_job(self, con: asyncpg.Connection, business_date: date) -> AsyncIterator[list[Outgoing]]:
+        """D9/R4.4: monthly drafts due today, a page of mandates at a time (`repo.DRAFT_PAGE`), so memory does not
+        grow with the members on AutoPay; then binder drafts and retries whose date came."""
+        after = ""
+        await custom_plans(con)
+        while True:
+            drafts, page_end = await repo.claim_monthly_drafts(con, business_date, after=after, limit=repo.DRAFT_PAGE)
+            if page_end is None:
+                break
+            yield [self._out(_request_for(r), r["enrollment_id"]) for r in drafts]
+            after = page_end
+        released = await repo.release_scheduled_drafts(con, business_date)
+        yield [self._out(_request_for(r), r["enrollment_id"]) for r in released if r["status"] == "requested"]
 
     # -- mandates, from the HTTP API ----------------------------------------------------------------
 

@@ -13,6 +13,8 @@ from premiums_contracts.events import InvoiceIssued
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 LIVE = ("pending_validation", "active", "suspended")
 COVERAGE_ENDED = ("terminated", "cancelled")
+DRAFT_PAGE = 2000
+"""Mandates per page of a draft day: the day's memory does not grow with the members on AutoPay."""
 
 # -- billing state -----------------------------------------------------------------------------------
 
@@ -236,24 +238,31 @@ async def remember_announced_amount(con: asyncpg.Connection, mandate_id: str, am
 # -- drafts ------------------------------------------------------------------------------------------
 
 
-async def claim_monthly_drafts(con: asyncpg.Connection, today: date) -> list[Any]:
+async def claim_monthly_drafts(
+    con: asyncpg.Connection, today: date, *, after: str = "", limit: int = DRAFT_PAGE
+) -> tuple[list[Any], str | None]:
     """D9/R4.4: one draft per active mandate whose bill reaches its draft day, for what is still owed.
 
-    One statement for every due mandate. `FOR UPDATE SKIP LOCKED` lets replicas share the work, and the
-    unique (mandate, coverage month, attempt) constraint makes a replayed day or a restart draft nothing twice.
-    The amount is R4.4's `draft_amount`: what is due less what was paid, never more than billed.
+    One statement per page of `limit` due mandates after `after` (in mandate order); returns the page's drafts
+    and the last mandate it looked at, None when no due mandate is left. `FOR UPDATE SKIP LOCKED` lets replicas
+    share the work, and the unique (mandate, coverage month, attempt) constraint makes a replayed day or a
+    restart draft nothing twice: a mandate already drafted this month is in the page but not in the drafts
+    (the constraint's index decides, not an anti-join the planner could turn into a scan of the drafts made
+    earlier in the same day). The amount is R4.4's `draft_amount`: what is due less what was paid, never more
+    than billed. Run it under `custom_plans`: PostgreSQL's generic plan for a page, which a prepared statement
+    switches to after five runs, sorts every remaining due mandate (1.1 s a page at 30,000 mandates, 0.2 s
+    planned for its own parameters).
     """
-    return list(
-        await con.fetch(
-            """
+    rows = await con.fetch(
+        """
         WITH due AS (
             SELECT m.mandate_id, m.enrollment_id, m.instrument_token, m.sec_code, m.payment_type, b.coverage_month,
                    least(b.total_due, b.total_due - b.paid) AS amount
             FROM mandates m JOIN billing_state b ON b.enrollment_id = m.enrollment_id
             WHERE m.status = 'active' AND NOT b.binder AND b.status <> ALL($2::text[])
               AND b.draft_on <= $1 AND b.due_date >= $1 AND b.total_due - b.paid > 0
-              AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.mandate_id = m.mandate_id
-                              AND d.coverage_month = b.coverage_month AND d.attempt = 0)
+              AND m.mandate_id > $3
+            ORDER BY m.mandate_id LIMIT $4
             FOR UPDATE OF m SKIP LOCKED
         ), drafted AS (
             INSERT INTO drafts (draft_id, mandate_id, enrollment_id, coverage_month, attempt, kind, amount, draft_on,
@@ -264,15 +273,20 @@ async def claim_monthly_drafts(con: asyncpg.Connection, today: date) -> list[Any
             ON CONFLICT ON CONSTRAINT drafts_once_per_mandate_month DO NOTHING
             RETURNING *
         ), remembered AS (
+            -- The array lets the planner find the page's mandates by key: joined to the CTE alone, it scanned
+            -- every mandate (and the versions this day's earlier pages left) once per page.
             UPDATE mandates m SET last_draft_amount = d.amount, updated_at = now()
-            FROM drafted d WHERE m.mandate_id = d.mandate_id
+            FROM drafted d
+            WHERE m.mandate_id = d.mandate_id AND m.mandate_id = ANY (ARRAY(SELECT mandate_id FROM drafted))
         )
-        SELECT * FROM drafted
+        SELECT d.*, (SELECT max(mandate_id) FROM due) AS page_end FROM (SELECT 1) page LEFT JOIN drafted d ON true
         """,
-            today,
-            list(COVERAGE_ENDED),
-        )
+        today,
+        list(COVERAGE_ENDED),
+        after,
+        limit,
     )
+    return [r for r in rows if r["draft_id"] is not None], rows[0]["page_end"]
 
 
 async def release_scheduled_drafts(con: asyncpg.Connection, today: date) -> list[Any]:

@@ -38,6 +38,15 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
 SESSION_SETTINGS = {"jit": "off"}
 
 
+async def custom_plans(con: asyncpg.Connection) -> None:
+    """For the rest of `con`'s transaction, plan each statement for its own parameters.
+
+    A prepared statement run more than five times may switch to PostgreSQL's generic plan, which cannot see
+    a keyset page's bounds: for a long day of pages that plan can scan what one page's plan finds by index.
+    """
+    await con.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         url,

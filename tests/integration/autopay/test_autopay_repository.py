@@ -122,7 +122,7 @@ async def set_up(
 
 async def draft_day(pool: asyncpg.Pool, autopay: Autopay, day: date) -> list[Outgoing]:
     async with pool.acquire() as con, con.transaction():
-        return list(await autopay.draft_day_job(con, day))
+        return [out async for batch in autopay.draft_day_job(con, day) for out in batch]
 
 
 def for_member(out: list[Outgoing], member: Member) -> list[Outgoing]:
@@ -200,12 +200,53 @@ async def test_d9_two_replicas_claiming_the_same_day_draft_once(autopay_pool: as
 
     async def claim() -> list[Any]:
         async with autopay_pool.acquire() as con, con.transaction():
-            rows = await repo.claim_monthly_drafts(con, day)
+            rows, _ = await repo.claim_monthly_drafts(con, day)
             await asyncio.sleep(0.2)  # hold the row locks while the other replica runs
             return [r for r in rows if r["enrollment_id"] == member.enrollment_id]
 
     first, second = await asyncio.gather(claim(), claim())
     assert len(first) + len(second) == 1
+
+
+async def test_d9_a_draft_day_larger_than_a_page_drafts_every_mandate_once(
+    autopay_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The draft day walks the due mandates a page at a time (memory stays flat); pages of two over five
+    members draft each once, the same as one page would, and the day run again drafts nothing."""
+    members = [(await on_autopay_with_may_bill(autopay_pool))[0] for _ in range(5)]
+    mine = {m.enrollment_id for m in members}
+    monkeypatch.setattr(repo, "DRAFT_PAGE", 2)
+    autopay = autopay_on(date(2027, 4, 22))
+
+    drafts = [o for o in await draft_day(autopay_pool, autopay, date(2027, 4, 22)) if o.envelope.subject in mine]
+
+    assert sorted(o.envelope.subject for o in drafts) == sorted(mine)
+    assert {o.event.amount for o in drafts} == {Decimal("312.40")}  # type: ignore[attr-defined]
+    again = await draft_day(autopay_pool, autopay, date(2027, 4, 22))
+    assert [o for o in again if o.envelope.subject in mine] == []
+
+
+async def test_d9_a_page_of_the_draft_day_reports_where_it_ended(autopay_pool: asyncpg.Pool) -> None:
+    """`claim_monthly_drafts` pages in mandate order: at most `limit` drafts, then None when no due mandate is
+    left; walking the day again from the start drafts nothing (the once-per-month constraint)."""
+    for _ in range(3):
+        await on_autopay_with_may_bill(autopay_pool)
+    day = date(2027, 4, 22)
+    async with autopay_pool.acquire() as con, con.transaction():
+        pages, after = [], ""
+        while True:
+            drafts, page_end = await repo.claim_monthly_drafts(con, day, after=after, limit=2)
+            if page_end is None:
+                break
+            assert len(drafts) <= 2 and all(d["mandate_id"] <= page_end for d in drafts)
+            assert page_end > after
+            pages.append(drafts)
+            after = page_end
+        assert len(pages) >= 2
+        drafted = [d["mandate_id"] for page in pages for d in page]
+        assert len(drafted) == len(set(drafted))
+        replayed, _ = await repo.claim_monthly_drafts(con, day)
+        assert replayed == []
 
 
 async def test_r4_4_nothing_is_drafted_when_the_bill_is_already_paid(autopay_pool: asyncpg.Pool) -> None:
