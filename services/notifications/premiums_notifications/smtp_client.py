@@ -13,6 +13,8 @@ reached over a private network).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 LOCAL_NAME = "premiums.example"
 MAX_REPLY_LINES = 100
@@ -66,27 +68,34 @@ class SmtpSession:
         `SmtpDisconnected` when the session broke. After any error the session is closed: the caller opens
         a new one rather than reasoning about the state of this one.
         """
-        commands = (f"MAIL FROM:<{sender}>", f"RCPT TO:<{recipient}>", "DATA")
-        expected = (250, 250, 354)
         try:
-            if self.pipelining:
-                self._writer.write("".join(f"{c}\r\n" for c in commands).encode())
-                replies = [await self._reply() for _ in commands]
-            else:
-                replies = []
-                for command in commands:
-                    self._writer.write(f"{command}\r\n".encode())
-                    replies.append(reply := await self._reply())
-                    if reply[0] != expected[len(replies) - 1]:
-                        break
-            for command, want, (code, text) in zip(commands, expected, replies, strict=False):
-                if code != want and not (want == 250 and code == 251):
-                    raise SmtpReply(code, text, command.split(":")[0])
-            self._writer.write(_dot_stuffed(message))
-            return await self._expect("message", 250)
+            async with self._deadline():  # one timer for the whole exchange, not one per reply
+                return await self._send(sender, recipient, message)
         except BaseException:
             self.close()
             raise
+
+    async def _send(self, sender: str, recipient: str, message: bytes) -> str:
+        commands = (f"MAIL FROM:<{sender}>", f"RCPT TO:<{recipient}>", "DATA")
+        expected = (250, 250, 354)
+        if self.pipelining:
+            self._writer.write("".join(f"{c}\r\n" for c in commands).encode())
+            replies = [await self._read_reply() for _ in commands]
+        else:
+            replies = []
+            for command in commands:
+                self._writer.write(f"{command}\r\n".encode())
+                replies.append(reply := await self._read_reply())
+                if reply[0] != expected[len(replies) - 1]:
+                    break
+        for command, want, (code, text) in zip(commands, expected, replies, strict=False):
+            if code != want and not (want == 250 and code == 251):
+                raise SmtpReply(code, text, command.split(":")[0])
+        self._writer.write(_dot_stuffed(message))
+        code, text = await self._read_reply()
+        if code != 250:
+            raise SmtpReply(code, text, "message")
+        return text
 
     async def quit(self) -> None:
         if self.connected:
@@ -108,22 +117,33 @@ class SmtpSession:
         return text
 
     async def _reply(self) -> tuple[int, str]:
-        """One reply, multi-line or not: its code and its text lines joined by newlines."""
-        lines: list[str] = []
+        """One reply within the session's timeout."""
+        async with self._deadline():
+            return await self._read_reply()
+
+    @contextlib.asynccontextmanager
+    async def _deadline(self) -> AsyncIterator[None]:
+        """The session's timeout over a block (no task per read, unlike wait_for); a broken socket or a
+        server gone quiet is `SmtpDisconnected`."""
         try:
-            async with asyncio.timeout(self._timeout):  # no task per read, unlike wait_for
-                for _ in range(MAX_REPLY_LINES):
-                    raw = await self._reader.readline()
-                    if not raw.endswith(b"\n"):
-                        raise SmtpDisconnected("the server closed the connection")
-                    line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                    if len(line) < 3 or not line[:3].isdigit():
-                        raise SmtpDisconnected(f"not an SMTP reply: {line[:80]!r}")
-                    lines.append(line[4:])
-                    if line[3:4] != "-":
-                        return int(line[:3]), "\n".join(lines)
+            async with asyncio.timeout(self._timeout):
+                yield
         except (OSError, TimeoutError) as exc:
             raise SmtpDisconnected(f"the session broke: {exc!r}") from exc
+
+    async def _read_reply(self) -> tuple[int, str]:
+        """One reply, multi-line or not: its code and its text lines joined by newlines."""
+        lines: list[str] = []
+        for _ in range(MAX_REPLY_LINES):
+            raw = await self._reader.readline()
+            if not raw.endswith(b"\n"):
+                raise SmtpDisconnected("the server closed the connection")
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if len(line) < 3 or not line[:3].isdigit():
+                raise SmtpDisconnected(f"not an SMTP reply: {line[:80]!r}")
+            lines.append(line[4:])
+            if line[3:4] != "-":
+                return int(line[:3]), "\n".join(lines)
         raise SmtpDisconnected("a reply of too many lines")
 
 

@@ -98,6 +98,36 @@ async def test_a_server_that_hangs_up_mid_transaction_is_a_disconnection() -> No
         await server.wait_closed()
 
 
+async def test_a_server_gone_quiet_after_data_is_a_disconnection_within_the_session_timeout() -> None:
+    """One deadline covers a message's whole exchange: a server that accepts DATA and then says nothing more
+    is a disconnection after the session's timeout, not a hang."""
+    quiet = asyncio.Event()
+
+    async def quiet_after_data(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 slow ESMTP\r\n")
+        await reader.readline()
+        writer.write(b"250 slow\r\n")
+        for reply in (b"250 sender ok\r\n", b"250 recipient ok\r\n", b"354 go on\r\n"):
+            await reader.readline()
+            writer.write(reply)
+        await quiet.wait()
+        writer.close()
+
+    server = await asyncio.start_server(quiet_after_data, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        session = await SmtpSession.open("127.0.0.1", port, timeout=0.5)
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(SmtpDisconnected):
+            await session.send("a@premiums.example", "m@example.org", MESSAGE)
+        assert 0.4 < asyncio.get_running_loop().time() - started < 5
+        assert not session.connected
+    finally:
+        quiet.set()
+        server.close()
+        await server.wait_closed()
+
+
 async def test_a_refused_connection_is_an_os_error_the_channel_reports_as_unreachable() -> None:
     with pytest.raises(OSError):
         await SmtpSession.open("127.0.0.1", free_port())
