@@ -263,13 +263,14 @@ async def three_hops(count: int) -> float:
         pay, cov, note = [await _database(stack, s) for s in ("PAYMENTS", "COVERAGE", "NOTIFICATIONS")]
         payment_ids = await _seed(pay, cov, note, count)
         to_coverage, to_notices = await kafka.consumer("cleared"), await kafka.consumer("activated")
-        started = time.perf_counter()
         activated = kafka.topics["activated"]
-        await asyncio.gather(
-            _clear(pay, out, kafka.topics["cleared"], payment_ids),
-            _consume(to_coverage, count, "floor: coverage hop", lambda rs: _coverage(cov, out, activated, rs)),
-            _consume(to_notices, count, "floor: notices queued", lambda rs: _notify(note, rs)),
-        )
+        started = time.perf_counter()
+        async with asyncio.timeout(max(60.0, count / 50)):  # a stalled hop fails the phase instead of hanging it
+            await asyncio.gather(
+                _clear(pay, out, kafka.topics["cleared"], payment_ids),
+                _consume(to_coverage, count, "floor: coverage hop", lambda rs: _coverage(cov, out, activated, rs)),
+                _consume(to_notices, count, "floor: notices queued", lambda rs: _notify(note, rs)),
+            )
         elapsed = time.perf_counter() - started
         queued = await note.fetchval("SELECT count(*) FROM floor_notices")
         if queued != count:
@@ -300,6 +301,7 @@ async def one_hop(count: int) -> float:
             await _produce(out, kafka.topics["target"], [(r.key.decode(), r.value.decode()) for r in records])
 
         started = time.perf_counter()
-        await _consume(consumer, count, "floor: one hop", hop)
+        async with asyncio.timeout(max(60.0, count / 50)):
+            await _consume(consumer, count, "floor: one hop", hop)
         elapsed = time.perf_counter() - started
     return round(count / elapsed, 1)
