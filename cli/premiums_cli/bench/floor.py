@@ -162,16 +162,21 @@ async def _consume(
             progress(label, done, count)
 
 
+async def _claimed(con: asyncpg.Connection, events: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """The inbox: the events whose `key` was not claimed before, claimed now in the caller's transaction."""
+    claimed = await con.fetch(
+        "INSERT INTO floor_inbox SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
+        [e[key] for e in events],
+    )
+    new = {r["event_id"] for r in claimed}
+    return [e for e in events if e[key] in new]
+
+
 async def _coverage(con: asyncpg.Connection, out: AIOKafkaProducer, topic: str, records: list[ConsumerRecord]) -> None:
     """coverage: claim the events, lock the enrollments, clear the received payments, activate, publish."""
     events = [json.loads(r.value) for r in records]
     async with con.transaction():
-        claimed = await con.fetch(
-            "INSERT INTO floor_inbox SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
-            [e["payment_id"] for e in events],
-        )
-        new = {r["event_id"] for r in claimed}
-        events = [e for e in events if e["payment_id"] in new]
+        events = await _claimed(con, events, "payment_id")
         enrollment_ids = [e["enrollment_id"] for e in events]
         locked = await con.fetch(
             "SELECT * FROM floor_enrollments WHERE enrollment_id = ANY($1::text[]) ORDER BY enrollment_id FOR UPDATE",
@@ -202,12 +207,7 @@ async def _notify(con: asyncpg.Connection, records: list[ConsumerRecord]) -> Non
     """notifications: claim the events, look up each member, render the welcome notice and queue it."""
     events = [json.loads(r.value) for r in records]
     async with con.transaction():
-        claimed = await con.fetch(
-            "INSERT INTO floor_inbox SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
-            [e["enrollment_id"] for e in events],
-        )
-        new = {r["event_id"] for r in claimed}
-        events = [e for e in events if e["enrollment_id"] in new]
+        events = await _claimed(con, events, "enrollment_id")
         members = {
             r["member_id"]: r
             for r in await con.fetch(
