@@ -2,10 +2,11 @@
 bill day (`monthly_bill`, Dec 1: every enrollment billed for January) and first day of the unpaid month
 (`delinquency`, Jan 1: nobody paid, so every account gets its first delinquency notice, R2.7), and
 notifications' reminder run five days before the due date (`send_reminders`, Dec 18: every bill open, N5/D13),
-and autopay's draft day (`draft_day_job`, Dec 22: every member on AutoPay drafted for January, D9/R4.4).
+autopay's draft day (`draft_day_job`, Dec 22: every member on AutoPay drafted for January, D9/R4.4), and
+payments' settlement (`settle`, Dec 23: every debit accepted on the 22nd clears, ARCHITECTURE §5).
 
 Run from the project root with the local stack's PostgreSQL up:
-    .venv/bin/python -m bench.daily_memory 100000 [coverage] [reminders] [drafts]
+    .venv/bin/python -m bench.daily_memory 100000 [coverage] [reminders] [drafts] [settlement]
 For each job: the events it put in the outbox (for the reminder run, the notices it queued), the Python heap's
 peak while it ran (tracemalloc, which also slows it: the times are for comparing runs of this script only) and
 the process's peak RSS so far. A job's events go to the outbox as the runtime puts them there
@@ -20,12 +21,15 @@ import sys
 import time
 import tracemalloc
 from datetime import date
+from types import SimpleNamespace
 
 import asyncpg
 from premiums_autopay.handlers import Autopay
 from premiums_common.clock import BusinessClock
 from premiums_common.service import DailyJob, run_daily
 from premiums_notifications.handlers import send_reminders
+from premiums_payments.adapters.sandbox_bank import SandboxGateway
+from premiums_payments.handlers import Payments
 
 from tests.integration.coverage.world import World
 from tests.integration.support import service_database
@@ -130,6 +134,27 @@ async def draft_day(members: int) -> None:
         await _measure(pool, "draft day", Autopay("/premiums/bench", clock, 22).draft_day_job, date(2026, 12, 22))
 
 
+async def settlement_day(members: int) -> None:
+    async with service_database("premiums_payments", max_size=2) as pool:
+        await pool.execute(
+            """
+            INSERT INTO payments (payment_id, confirmation_number, enrollment_id, member_id, amount, channel, method,
+                sec_code, account_last4, coverage_month, received_at, business_date, settles_on, status, binder)
+            SELECT 'pay_' || md5(g::text), 'C' || lpad(g::text, 11, '0'), 'E' || lpad(g::text, 9, '0'),
+                   lpad(g::text, 12, '0'), 50 + g % 400, 'autopay', 'ach_debit', 'WEB', '4321', '2027-01',
+                   timestamptz '2026-12-22 09:00-05', date '2026-12-22', date '2026-12-23', 'accepted', false
+            FROM generate_series(1, $1) g
+            """,
+            members,
+        )
+        await pool.execute("ANALYZE")
+        clock = BusinessClock("simulated")
+        clock.observe(date(2026, 12, 23))
+        service = SimpleNamespace(source="/premiums/bench", clock=clock)
+        payments = Payments(service, None, SandboxGateway())  # type: ignore[arg-type]
+        await _measure(pool, "settlement", payments.settle, date(2026, 12, 23))
+
+
 async def main(members: int, jobs: list[str]) -> None:
     if "coverage" in jobs:
         await coverage_days(members)
@@ -137,9 +162,10 @@ async def main(members: int, jobs: list[str]) -> None:
         await reminder_day(members)
     if "drafts" in jobs:
         await draft_day(members)
+    if "settlement" in jobs:
+        await settlement_day(members)
 
 
 if __name__ == "__main__":
-    asyncio.run(
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, sys.argv[2:] or ["coverage", "reminders", "drafts"])
-    )
+    jobs = sys.argv[2:] or ["coverage", "reminders", "drafts", "settlement"]
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, jobs))

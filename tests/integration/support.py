@@ -78,6 +78,11 @@ async def service_database(package: str, *, max_size: int = 10) -> AsyncIterator
             await pool.close()
 
 
+async def collected(batches: AsyncIterator[list[T]]) -> list[T]:
+    """Every item a paged daily job yields (the runtime puts each batch in the outbox as it comes)."""
+    return [item async for batch in batches for item in batch]
+
+
 # -- Kafka -------------------------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 from premiums_common.banking_days import next_banking_day
 from premiums_common.consumer import Incoming, Rejected
+from premiums_common.database import custom_plans
 from premiums_common.outbox import Outgoing, envelope_for, resumed
 from premiums_common.service import Service
 from premiums_common.timezone import NEW_YORK
@@ -400,25 +401,34 @@ class Payments:
 
     # -- daily work ----------------------------------------------------------------------------------
 
-    async def settle(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:
+    async def settle(self, con: asyncpg.Connection, business_date: date) -> AsyncIterator[list[Outgoing]]:
         """ARCHITECTURE §5: hand the bank yesterday's debits, hear its returns and NOCs, clear what is due.
 
         Reports due today are applied before clearing; what the bank hands over today (the NACHA gateway's
-        inbound files; the sandbox schedules its reports for later days) is applied right after hearing it."""
+        inbound files; the sandbox schedules its reports for later days) is applied right after hearing it.
+        The due debits clear a page at a time (`repo.SETTLE_PAGE`), each page's events yielded to the outbox, so
+        memory does not grow with the day."""
         await self.gateway.send(con, business_date)
-        caused = await self._bank_reports(con, business_date)
-        for row in await repo.settle_due(con, business_date):
-            event = PaymentCleared(
-                payment_id=row["payment_id"],
-                enrollment_id=row["enrollment_id"],
-                amount=row["amount"],
-                cleared_on=row["cleared_on"],
-                member_id=row["member_id"],
-            )
-            caused.append(self._outgoing(event, row["enrollment_id"], row["correlation_id"], row["traceparent"]))
+        yield await self._bank_reports(con, business_date)
+        await custom_plans(con)
+        after: repo.SettlePage | None = None
+        while True:
+            rows, after = await repo.settle_due(con, business_date, after=after)
+            if after is None:
+                break
+            yield [self._cleared(row) for row in rows]
         await self.gateway.receive(con, business_date, next_banking_day(business_date))
-        caused.extend(await self._bank_reports(con, business_date))
-        return caused
+        yield await self._bank_reports(con, business_date)
+
+    def _cleared(self, row: Any) -> Outgoing:
+        event = PaymentCleared(
+            payment_id=row["payment_id"],
+            enrollment_id=row["enrollment_id"],
+            amount=row["amount"],
+            cleared_on=row["cleared_on"],
+            member_id=row["member_id"],
+        )
+        return self._outgoing(event, row["enrollment_id"], row["correlation_id"], row["traceparent"])
 
     async def _bank_reports(self, con: asyncpg.Connection, business_date: date) -> list[Outgoing]:
         return [*await self._returns(con, business_date), *await self._notices(con, business_date)]

@@ -138,18 +138,55 @@ async def payments_of(con: Db, enrollment_id: str) -> list[Any]:
     return list(await con.fetch("SELECT * FROM payments WHERE enrollment_id = $1 ORDER BY received_at", enrollment_id))
 
 
-async def settle_due(con: asyncpg.Connection, business_date: date) -> list[Any]:
-    """Every accepted debit whose settlement date has come clears, in one statement (ARCHITECTURE §7)."""
-    return list(
-        await con.fetch(
-            """
-        UPDATE payments SET status = 'cleared', cleared_on = $1
-        WHERE status = 'accepted' AND settles_on <= $1
-        RETURNING payment_id, enrollment_id, member_id, amount, cleared_on, correlation_id, traceparent
-        """,
-            business_date,
+SETTLE_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class SettlePage:
+    """Where a settlement page ended, in the order the day walks the due debits."""
+
+    settles_on: date
+    payment_id: str
+
+
+async def settle_due(
+    con: asyncpg.Connection, business_date: date, *, after: SettlePage | None = None, limit: int = SETTLE_PAGE
+) -> tuple[list[Any], SettlePage | None]:
+    """The next page of accepted debits whose settlement date has come, cleared in one statement (ARCHITECTURE
+    §7); with where the page ended, None once no due debit is left after `after`.
+
+    Pages follow (settles_on, payment_id) by the `payments_to_settle_in_order` index, so the day's memory is one
+    page however many debits it clears, and no page re-reads the ones cleared before it. Run it under
+    `custom_plans`: a generic plan cannot see a page's bounds.
+    """
+    start = after or SettlePage(date.min, "")
+    rows = await con.fetch(
+        """
+        WITH due AS (
+            SELECT payment_id, settles_on FROM payments
+            WHERE status = 'accepted' AND settles_on <= $1 AND (settles_on, payment_id) > ($2, $3)
+            ORDER BY settles_on, payment_id LIMIT $4
+            FOR UPDATE
+        ), cleared AS (
+            UPDATE payments p SET status = 'cleared', cleared_on = $1
+            FROM due WHERE p.payment_id = due.payment_id
+            RETURNING p.payment_id, p.enrollment_id, p.member_id, p.amount, p.cleared_on, p.correlation_id,
+                      p.traceparent
+        ), page_end AS (
+            SELECT settles_on, payment_id FROM due ORDER BY settles_on DESC, payment_id DESC LIMIT 1
         )
+        SELECT c.*, e.settles_on AS end_settles_on, e.payment_id AS end_payment_id
+        FROM (SELECT 1) page LEFT JOIN page_end e ON true LEFT JOIN cleared c ON true
+        """,
+        business_date,
+        start.settles_on,
+        start.payment_id,
+        limit,
     )
+    end = rows[0]
+    if end["end_payment_id"] is None:
+        return [], None
+    return [r for r in rows if r["payment_id"] is not None], SettlePage(end["end_settles_on"], end["end_payment_id"])
 
 
 async def idempotent_response(con: asyncpg.Connection, principal: str, key: str) -> Any:

@@ -34,6 +34,8 @@ from premiums_contracts.events import (
     PaymentSubmitted,
 )
 
+from tests.integration.support import collected
+
 pytestmark = [pytest.mark.integration]
 
 
@@ -122,7 +124,7 @@ async def set_up(
 
 async def draft_day(pool: asyncpg.Pool, autopay: Autopay, day: date) -> list[Outgoing]:
     async with pool.acquire() as con, con.transaction():
-        return [out async for batch in autopay.draft_day_job(con, day) for out in batch]
+        return await collected(autopay.draft_day_job(con, day))
 
 
 def for_member(out: list[Outgoing], member: Member) -> list[Outgoing]:

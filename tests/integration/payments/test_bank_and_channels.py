@@ -33,6 +33,8 @@ from premiums_payments.domain.bank_account import InvalidBankAccount, validate_b
 from premiums_payments.domain.guest import GuestClaim
 from premiums_payments.handlers import PaymentOrder, PaymentRefused, Payments
 
+from tests.integration.support import collected
+
 pytestmark = pytest.mark.integration
 
 ACCEPTED_ON = date(2031, 3, 4)  # a Tuesday, far from any other test's dates
@@ -94,13 +96,13 @@ async def test_r5_9_an_r01_binder_is_returned_once_the_banking_day_after_it_clea
 ) -> None:
     payment = await pay(payments, con, "000555550001")
     assert payment["settles_on"] == CLEARS_ON and payment["binder"] is True
-    cleared = await payments.settle(con, CLEARS_ON)
+    cleared = await collected(payments.settle(con, CLEARS_ON))
     assert len(of_type(cleared, PaymentCleared, payment["payment_id"])) == 1
     assert not of_type(cleared, PaymentReturned, payment["payment_id"])
     # DOMAIN §7.3: the bank sends the same return again (an R67-style duplicate).
     await repo.add_bank_report(con, payment["payment_id"], "return", "R01", RETURNED_ON)
 
-    returned = of_type(await payments.settle(con, RETURNED_ON), PaymentReturned, payment["payment_id"])
+    returned = of_type(await collected(payments.settle(con, RETURNED_ON)), PaymentReturned, payment["payment_id"])
     assert len(returned) == 1
     event = returned[0]
     assert (event.return_code, event.returned_on, event.retry_eligible) == ("R01", RETURNED_ON, False)
@@ -108,7 +110,7 @@ async def test_r5_9_an_r01_binder_is_returned_once_the_banking_day_after_it_clea
     assert "not have enough money" in event.return_reason
 
     await repo.add_bank_report(con, payment["payment_id"], "return", "R01", RETURNED_ON)
-    later = await payments.settle(con, next_banking_day(RETURNED_ON))
+    later = await collected(payments.settle(con, next_banking_day(RETURNED_ON)))
     assert not of_type(later, PaymentReturned, payment["payment_id"]), "a late duplicate changes nothing"
     stored = await repo.payment(con, payment["payment_id"])
     assert (stored["status"], stored["return_code"], stored["returned_on"]) == ("returned", "R01", RETURNED_ON)
@@ -116,8 +118,8 @@ async def test_r5_9_an_r01_binder_is_returned_once_the_banking_day_after_it_clea
 
 async def test_d10_an_r09_monthly_payment_is_retry_eligible(con: asyncpg.Connection, payments: Payments) -> None:
     payment = await pay(payments, con, "000555550009", binder=False)
-    await payments.settle(con, CLEARS_ON)
-    [event] = of_type(await payments.settle(con, RETURNED_ON), PaymentReturned, payment["payment_id"])
+    await collected(payments.settle(con, CLEARS_ON))
+    [event] = of_type(await collected(payments.settle(con, RETURNED_ON)), PaymentReturned, payment["payment_id"])
     assert event.return_code == "R09" and event.retry_eligible is True and event.binder is False
 
 
@@ -128,9 +130,9 @@ async def test_a_debit_accepted_on_friday_clears_monday_and_returns_tuesday(
     payment = await pay(payments, con, "000555550002", on=friday)
     assert payment["settles_on"] == date(2031, 3, 10)
     for day in (date(2031, 3, 8), date(2031, 3, 9)):
-        assert not of_type(await payments.settle(con, day), PaymentCleared, payment["payment_id"])
-    await payments.settle(con, date(2031, 3, 10))
-    [event] = of_type(await payments.settle(con, date(2031, 3, 11)), PaymentReturned, payment["payment_id"])
+        assert not of_type(await collected(payments.settle(con, day)), PaymentCleared, payment["payment_id"])
+    await collected(payments.settle(con, date(2031, 3, 10)))
+    [event] = of_type(await collected(payments.settle(con, date(2031, 3, 11))), PaymentReturned, payment["payment_id"])
     assert event.return_code == "R02" and event.returned_on == date(2031, 3, 11)
 
 
@@ -138,9 +140,9 @@ async def test_r5_14_account_0098_clears_then_sends_noc_c01_once_and_the_vault_t
     con: asyncpg.Connection, payments: Payments
 ) -> None:
     payment = await pay(payments, con, "000555550098")
-    await payments.settle(con, CLEARS_ON)
+    await collected(payments.settle(con, CLEARS_ON))
     await repo.add_bank_report(con, payment["payment_id"], "noc", "C01", RETURNED_ON)  # a bare duplicate
-    caused = await payments.settle(con, RETURNED_ON)
+    caused = await collected(payments.settle(con, RETURNED_ON))
     changes = of_type(caused, BankAccountChanged, payment["enrollment_id"])
     assert len(changes) == 1
     assert changes[0].change_code == "C01" and changes[0].account_last4 == "0098"
@@ -271,9 +273,9 @@ async def test_mail_check_is_received_on_its_deposit_date_and_clears_the_next_ba
     assert row["business_date"] == date(2031, 3, 7) and row["settles_on"] == date(2031, 3, 10)
     submitted: Any = caused[0].event
     assert submitted.method == "check" and submitted.account_last4 is None
-    cleared = of_type(await payments.settle(con, date(2031, 3, 10)), PaymentCleared, row["payment_id"])
+    cleared = of_type(await collected(payments.settle(con, date(2031, 3, 10))), PaymentCleared, row["payment_id"])
     assert len(cleared) == 1
-    await payments.settle(con, date(2031, 3, 11))
+    await collected(payments.settle(con, date(2031, 3, 11)))
     assert (await repo.payment(con, row["payment_id"]))["status"] == "cleared", "checks are not returned here"
 
 
@@ -322,13 +324,34 @@ async def test_r4_8_a_check_for_a_closed_enrollment_waits_unapplied_until_staff_
     unapplied: Any = caused[0].event
     assert unapplied.reason == "The Enrollment ID on the payment matches no open enrollment."
     assert held["payment_id"] in [r["payment_id"] for r in await repo.unapplied_payments(con)]
-    assert not of_type(await payments.settle(con, date(2031, 3, 10)), PaymentCleared, held["payment_id"])
+    assert not of_type(await collected(payments.settle(con, date(2031, 3, 10))), PaymentCleared, held["payment_id"])
 
     reopened, _ = await billed(con, binder=False)
     applied, submitted = await payments.apply_unapplied(con, held["payment_id"], reopened, "staff-7")
     assert (applied["status"], applied["enrollment_id"], applied["applied_by"]) == ("accepted", reopened, "staff-7")
     resubmitted: Any = submitted[0].event
     assert resubmitted.channel == "mail" and resubmitted.method == "money_order"
-    assert of_type(await payments.settle(con, date(2031, 3, 11)), PaymentCleared, held["payment_id"])
+    assert of_type(await collected(payments.settle(con, date(2031, 3, 11))), PaymentCleared, held["payment_id"])
     with pytest.raises(PaymentRefused, match="no unapplied payment"):
         await payments.apply_unapplied(con, held["payment_id"], reopened, "staff-7")
+
+
+async def test_the_settlement_day_clears_every_due_debit_once_a_page_at_a_time_in_settlement_order(
+    con: asyncpg.Connection, payments: Payments
+) -> None:
+    """ARCHITECTURE §5/§7: a day clears in pages, so its memory is one page; a debit whose settlement date passed
+    while the clock stood still clears with the first day after it, in (settles_on, payment_id) order."""
+    accepted = [await pay(payments, con, "000444550001", on=day) for day in (ACCEPTED_ON, CLEARS_ON) for _ in (1, 2, 3)]
+    due = sorted((p["settles_on"], p["payment_id"]) for p in accepted)
+    pages: list[list[str]] = []
+    after: repo.SettlePage | None = None
+    while True:
+        rows, after = await repo.settle_due(con, date(2031, 3, 10), after=after, limit=2)
+        if after is None:
+            break
+        pages.append([r["payment_id"] for r in rows])
+        assert (after.settles_on, after.payment_id) == due[2 * len(pages) - 1]  # where the page ended
+    assert [len(page) for page in pages] == [2, 2, 2]
+    assert sorted(p for page in pages for p in page) == sorted(p for _, p in due)
+    assert {r["status"] for r in await con.fetch("SELECT status FROM payments")} == {"cleared"}
+    assert await repo.settle_due(con, date(2031, 3, 10)) == ([], None)  # nothing clears twice

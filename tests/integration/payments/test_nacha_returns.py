@@ -23,6 +23,7 @@ from premiums_payments.domain.returns import return_reason
 from premiums_payments.handlers import PaymentOrder, Payments
 
 from tests.integration.payments.test_bank_and_channels import billed
+from tests.integration.support import collected
 from tests.unit.payments.bank_files import bank_file, corrected, field, returned
 
 pytestmark = pytest.mark.integration
@@ -93,7 +94,7 @@ async def test_r5_9_r5_10_r5_14_d10_return_and_noc_files_become_events_statuses_
     caplog.set_level(logging.INFO)
     nacha.service.clock.observe(ACCEPTED_ON)
     nsf, closed, moved, fine = [await pay(nacha, con, account) for account in (NSF, CLOSED, MOVED, FINE)]
-    await nacha.settle(con, FILED_ON)
+    await collected(nacha.settle(con, FILED_ON))
     ours = entries_by_account(tmp_path / "outbound")
     for payment, account in ((nsf, NSF), (closed, CLOSED), (moved, MOVED), (fine, FINE)):
         stored = await repo.payment(con, payment["payment_id"])
@@ -110,7 +111,7 @@ async def test_r5_9_r5_10_r5_14_d10_return_and_noc_files_become_events_statuses_
     (inbound / "STRANGER.ACH").write_text(bank_file([("WEB", [returned(stranger, "R01", 4)])], at, READ_ON))
     (inbound / "BROKEN.ACH").write_text(returns.replace("0000031240", "0000031249", 1))  # controls no longer add up
 
-    events = await published(con, await nacha.settle(con, READ_ON))
+    events = await published(con, await collected(nacha.settle(con, READ_ON)))
 
     by_enrollment = {body["enrollment_id"]: (kind, body) for kind, body in events}
     assert len(events) == 3 == len(by_enrollment)
@@ -157,7 +158,7 @@ async def test_r5_9_r5_10_r5_14_d10_return_and_noc_files_become_events_statuses_
     later = datetime(2031, 5, 9, 6, 0)
     duplicates = [returned(ours[NSF], "R01", 9), returned(ours[CLOSED], "R03", 10)]
     (inbound / "RETURNS-2.ACH").write_text(bank_file([("WEB", duplicates)], later, NEXT_DAY))
-    again = await published(con, await nacha.settle(con, NEXT_DAY))
+    again = await published(con, await collected(nacha.settle(con, NEXT_DAY)))
     assert again == [], "nothing read twice, no payment returned twice"
     assert (await vaulted(con, vault, moved["instrument_token"]))[1]["account_ciphertext"] == sealed
     assert [(await repo.payment(con, p["payment_id"]))["status"] for p in (nsf, closed, moved, fine)] == statuses
@@ -173,7 +174,7 @@ async def test_r5_9_r5_10_r5_14_d10_return_and_noc_files_become_events_statuses_
     # R5.14: the next debit from that account goes out with the corrected number.
     nacha.service.clock.observe(NEXT_DAY)
     await pay_from(nacha, con, moved["instrument_token"], moved["member_id"])
-    await nacha.settle(con, MONDAY)
+    await collected(nacha.settle(con, MONDAY))
     assert CORRECTED in entries_by_account(tmp_path / "outbound")
     assert no_account_number_in(caplog.records)
 
@@ -183,7 +184,7 @@ async def test_r5_9_a_file_that_cannot_be_read_at_all_is_kept_for_staff_and_the_
 ) -> None:
     nacha.service.clock.observe(ACCEPTED_ON)
     payment = await pay(nacha, con, NSF)
-    await nacha.settle(con, FILED_ON)
+    await collected(nacha.settle(con, FILED_ON))
     ours = entries_by_account(tmp_path / "outbound")
     inbound = tmp_path / "inbound"
     inbound.mkdir()
@@ -191,7 +192,7 @@ async def test_r5_9_a_file_that_cannot_be_read_at_all_is_kept_for_staff_and_the_
     (inbound / "B-RETURNS.ACH").write_text(
         bank_file([("WEB", [returned(ours[NSF], "R09", 1)])], datetime(2031, 5, 8, 6), READ_ON)
     )
-    events = await published(con, await nacha.settle(con, READ_ON))
+    events = await published(con, await collected(nacha.settle(con, READ_ON)))
     assert [(kind, body["payment_id"], body["return_code"]) for kind, body in events] == [
         ("payments.PaymentReturned.v1", payment["payment_id"], "R09")
     ]
