@@ -6,7 +6,7 @@ autopay's draft day (`draft_day_job`, Dec 22: every member on AutoPay drafted fo
 payments' settlement (`settle`, Dec 23: every debit accepted on the 22nd clears, ARCHITECTURE §5).
 
 Run from the project root with the local stack's PostgreSQL up:
-    .venv/bin/python -m bench.daily_memory 100000 [coverage] [reminders] [drafts] [settlement]
+    .venv/bin/python -m bench.daily_memory 100000 [coverage] [reminders] [drafts] [settlement] [nacha]
 For each job: the events it put in the outbox (for the reminder run, the notices it queued), the Python heap's
 peak while it ran (tracemalloc, which also slows it: the times are for comparing runs of this script only) and
 the process's peak RSS so far. A job's events go to the outbox as the runtime puts them there
@@ -16,19 +16,26 @@ the process's peak RSS so far. A job's events go to the outbox as the runtime pu
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import resource
 import sys
+import tempfile
 import time
 import tracemalloc
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import asyncpg
 from premiums_autopay.handlers import Autopay
 from premiums_common.clock import BusinessClock
 from premiums_common.service import DailyJob, run_daily
 from premiums_notifications.handlers import send_reminders
+from premiums_payments.adapters.nacha import NachaGateway, Originator
 from premiums_payments.adapters.sandbox_bank import SandboxGateway
+from premiums_payments.adapters.vault import Vault
 from premiums_payments.handlers import Payments
 
 from tests.integration.coverage.world import World
@@ -134,25 +141,56 @@ async def draft_day(members: int) -> None:
         await _measure(pool, "draft day", Autopay("/premiums/bench", clock, 22).draft_day_job, date(2026, 12, 22))
 
 
-async def settlement_day(members: int) -> None:
+async def settlement_day(members: int, nacha: bool = False) -> None:
+    """Every debit accepted on the 22nd clears on the 23rd; with `nacha`, the day first files them with the bank
+    as a NACHA file (the production gateway: each account number decrypted from the vault)."""
+    vault = Vault(base64.urlsafe_b64encode(os.urandom(32)).decode())
     async with service_database("premiums_payments", max_size=2) as pool:
+        if nacha:
+            await pool.copy_records_to_table(
+                "bank_accounts",
+                columns=[
+                    "instrument_token",
+                    "member_id",
+                    "routing_number",
+                    "account_ciphertext",
+                    "key_id",
+                    "account_last4",
+                    "account_type",
+                    "holder_name",
+                    "validated_at",
+                ],
+                records=[_vaulted(vault, g) for g in range(1, members + 1)],
+            )
         await pool.execute(
             """
             INSERT INTO payments (payment_id, confirmation_number, enrollment_id, member_id, amount, channel, method,
-                sec_code, account_last4, coverage_month, received_at, business_date, settles_on, status, binder)
+                sec_code, account_last4, coverage_month, received_at, business_date, settles_on, status, binder,
+                instrument_token)
             SELECT 'pay_' || md5(g::text), 'C' || lpad(g::text, 11, '0'), 'E' || lpad(g::text, 9, '0'),
                    lpad(g::text, 12, '0'), 50 + g % 400, 'autopay', 'ach_debit', 'WEB', '4321', '2027-01',
-                   timestamptz '2026-12-22 09:00-05', date '2026-12-22', date '2026-12-23', 'accepted', false
+                   timestamptz '2026-12-22 09:00-05', date '2026-12-22', date '2026-12-23', 'accepted', false,
+                   CASE WHEN $2 THEN 'tok_' || g END
             FROM generate_series(1, $1) g
             """,
             members,
+            nacha,
         )
         await pool.execute("ANALYZE")
         clock = BusinessClock("simulated")
         clock.observe(date(2026, 12, 23))
         service = SimpleNamespace(source="/premiums/bench", clock=clock)
-        payments = Payments(service, None, SandboxGateway())  # type: ignore[arg-type]
-        await _measure(pool, "settlement", payments.settle, date(2026, 12, 23))
+        with tempfile.TemporaryDirectory() as folder:
+            gateway = NachaGateway(vault, Path(folder) / "outbound", Originator()) if nacha else SandboxGateway()
+            payments = Payments(service, vault, gateway)  # type: ignore[arg-type]
+            name = "settlement with a NACHA file" if nacha else "settlement"
+            await _measure(pool, name, payments.settle, date(2026, 12, 23))
+
+
+def _vaulted(vault: Vault, g: int) -> tuple[Any, ...]:
+    token = f"tok_{g}"
+    key_id, sealed = vault.encrypt(f"{g:012d}", token=token)
+    return (token, f"{g:012d}", "011000015", sealed, key_id, "4321", "checking", "Ana Rivera", datetime.now(UTC))
 
 
 async def main(members: int, jobs: list[str]) -> None:
@@ -164,6 +202,8 @@ async def main(members: int, jobs: list[str]) -> None:
         await draft_day(members)
     if "settlement" in jobs:
         await settlement_day(members)
+    if "nacha" in jobs:
+        await settlement_day(members, nacha=True)
 
 
 if __name__ == "__main__":

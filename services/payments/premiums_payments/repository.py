@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -348,27 +348,30 @@ async def apply_due_notices(con: asyncpg.Connection, business_date: date) -> lis
     )
 
 
-async def debits_to_file(con: asyncpg.Connection, business_date: date, file_name: str) -> list[Any]:
-    """Claim every ACH debit accepted before `business_date` and not in a file yet, with its vault row."""
-    return list(
-        await con.fetch(
-            """
-            WITH claimed AS (
-                UPDATE payments SET nacha_file = $2
-                WHERE method = 'ach_debit' AND nacha_file IS NULL AND business_date < $1
-                RETURNING *
-            )
-            SELECT c.payment_id, c.amount, c.sec_code, c.entry_description, c.payment_type, c.business_date,
-                   c.enrollment_id, d.billing_account, b.instrument_token, b.routing_number,
-                   b.account_ciphertext, b.key_id, b.account_type, b.holder_name
-            FROM claimed c JOIN bank_accounts b USING (instrument_token)
-            LEFT JOIN enrollment_dues d USING (enrollment_id)
-            ORDER BY c.sec_code, c.entry_description, c.received_at
-            """,
-            business_date,
-            file_name,
-        )
+FILE_PAGE = 2000
+
+
+async def debits_to_file(
+    con: asyncpg.Connection, business_date: date, *, page: int = FILE_PAGE
+) -> AsyncIterator[list[Any]]:
+    """Every ACH debit accepted before `business_date` and not in a file yet, with its vault row, in file order
+    (grouped by SEC code and entry description), `page` at a time from one cursor: PostgreSQL sorts the day
+    once, and each debit is locked as it is read, so it is filed once. Mark each page with `record_filed`."""
+    cursor = await con.cursor(
+        """
+        SELECT c.payment_id, c.amount, c.sec_code, c.entry_description, c.payment_type, c.business_date,
+               c.enrollment_id, d.billing_account, b.instrument_token, b.routing_number,
+               b.account_ciphertext, b.key_id, b.account_type, b.holder_name
+        FROM payments c JOIN bank_accounts b USING (instrument_token)
+        LEFT JOIN enrollment_dues d USING (enrollment_id)
+        WHERE c.method = 'ach_debit' AND c.nacha_file IS NULL AND c.business_date < $1
+        ORDER BY coalesce(c.sec_code, 'WEB'), c.entry_description, c.received_at, c.payment_id
+        FOR UPDATE OF c
+        """,
+        business_date,
     )
+    while rows := await cursor.fetch(page):
+        yield rows
 
 
 async def reserve_trace_sequences(con: Db, count: int) -> list[int]:
@@ -377,12 +380,14 @@ async def reserve_trace_sequences(con: Db, count: int) -> list[int]:
     return sorted(int(r["n"]) for r in rows)
 
 
-async def record_trace_numbers(con: Db, traces: Sequence[tuple[str, str]]) -> None:
+async def record_filed(con: Db, file_name: str, traces: Sequence[tuple[str, str]]) -> None:
+    """Each debit's file and trace number (payment_id, trace), in one statement for a page."""
     await con.execute(
         """
-        UPDATE payments p SET trace_number = t.trace_number
-        FROM unnest($1::text[], $2::text[]) AS t(payment_id, trace_number) WHERE p.payment_id = t.payment_id
+        UPDATE payments p SET nacha_file = $1, trace_number = t.trace_number
+        FROM unnest($2::text[], $3::text[]) AS t(payment_id, trace_number) WHERE p.payment_id = t.payment_id
         """,
+        file_name,
         [payment_id for payment_id, _ in traces],
         [trace for _, trace in traces],
     )

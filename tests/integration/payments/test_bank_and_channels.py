@@ -29,6 +29,7 @@ from premiums_contracts.events import (
 )
 from premiums_payments import repository as repo
 from premiums_payments.adapters.nacha import NachaGateway, Originator
+from premiums_payments.adapters.nacha_inbound import parse_bank_file
 from premiums_payments.domain.bank_account import InvalidBankAccount, validate_bank_account
 from premiums_payments.domain.guest import GuestClaim
 from premiums_payments.handlers import PaymentOrder, PaymentRefused, Payments
@@ -355,3 +356,24 @@ async def test_the_settlement_day_clears_every_due_debit_once_a_page_at_a_time_i
     assert sorted(p for page in pages for p in page) == sorted(p for _, p in due)
     assert {r["status"] for r in await con.fetch("SELECT status FROM payments")} == {"cleared"}
     assert await repo.settle_due(con, date(2031, 3, 10)) == ([], None)  # nothing clears twice
+
+
+async def test_the_nacha_file_is_written_a_page_at_a_time_and_adds_up_as_one_file(
+    con: asyncpg.Connection, payments: Payments, tmp_path: Path
+) -> None:
+    """A day's file is built from pages of debits (memory for a page, not the day) and is still one valid file:
+    its batch and file controls add up, each debit is in it once, and the traces ascend in file order."""
+    accepted_on = date(2031, 3, 13)
+    accepted = [await pay(payments, con, f"00012345{n:04d}", on=accepted_on) for n in range(1, 6)]
+    gateway = NachaGateway(payments.vault, tmp_path / "outbound", Originator(), page=2)
+    await gateway.send(con, next_banking_day(accepted_on))
+    [filed] = list((tmp_path / "outbound").glob("*.ach"))
+    text = filed.read_text()
+    parse_bank_file(text)  # refuses a file whose structure or controls do not add up
+    entries = [line for line in text.splitlines() if line.startswith("6")]
+    assert sorted(e[12:29].strip() for e in entries) == [f"00012345{n:04d}" for n in range(1, 6)]
+    traces = [e[79:94] for e in entries]
+    assert traces == sorted(traces) and len(set(traces)) == 5
+    stored = [await repo.payment(con, p["payment_id"]) for p in accepted]
+    assert {s["nacha_file"] for s in stored} == {filed.name}
+    assert sorted(s["trace_number"] for s in stored) == traces

@@ -8,16 +8,16 @@ records and nowhere else (no event, log line or error carries them).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import asyncpg
 from premiums_common.banking_days import next_banking_day
@@ -152,13 +152,27 @@ def entry_hash(debits: Iterable[Debit]) -> int:
     return sum(int(d.routing_number[:8]) for d in debits)
 
 
-def batch_control(origin: Originator, debits: Sequence[Debit], number: int) -> str:
+@dataclass
+class Totals:
+    """What a batch or file control adds up, kept as entries go by."""
+
+    entries: int = 0
+    hash: int = 0
+    cents: int = 0
+
+    def add(self, debit: Debit) -> None:
+        self.entries += 1
+        self.hash += int(debit.routing_number[:8])
+        self.cents += cents(debit.amount)
+
+
+def batch_control(origin: Originator, totals: Totals, number: int) -> str:
     return (
         "8"
         + DEBITS_ONLY
-        + numeric(len(debits), 6)
-        + numeric(entry_hash(debits), 10)
-        + numeric(sum(cents(d.amount) for d in debits), 12)
+        + numeric(totals.entries, 6)
+        + numeric(totals.hash, 10)
+        + numeric(totals.cents, 12)
         + numeric(0, 12)
         + alpha(origin.company_id, 10)
         + alpha("", 19)
@@ -168,15 +182,15 @@ def batch_control(origin: Originator, debits: Sequence[Debit], number: int) -> s
     )
 
 
-def file_control(batches: int, lines_before: int, debits: Sequence[Debit]) -> str:
+def file_control(batches: int, lines_before: int, totals: Totals) -> str:
     blocks = math.ceil((lines_before + 1) / BLOCKING_FACTOR)
     return (
         "9"
         + numeric(batches, 6)
         + numeric(blocks, 6)
-        + numeric(len(debits), 8)
-        + numeric(entry_hash(debits), 10)
-        + numeric(sum(cents(d.amount) for d in debits), 12)
+        + numeric(totals.entries, 8)
+        + numeric(totals.hash, 10)
+        + numeric(totals.cents, 12)
         + numeric(0, 12)
         + alpha("", 39)
     )
@@ -186,26 +200,66 @@ def batch_key(debit: Debit) -> tuple[str, str]:
     return debit.sec_code, debit.entry_description
 
 
-def build_file(origin: Originator, debits: Sequence[Debit], created: datetime, effective: date) -> NachaFile:
-    """One batch per (SEC code, entry description): WEB/PPD/TEL and `RETRY PYMT` reinitiations (R5.10).
+class FileWriter:
+    """The file's records as its entries come, handed to `emit` one by one: a file of any size takes the memory
+    of the entries given at once, not of the file.
 
-    Entries keep their order within a batch; each takes its `trace_sequence`, or its place in the file."""
-    lines = [file_header(origin, created)]
-    sequence = 0
-    batches = 0
-    for (sec_code, description), group in groupby(sorted(debits, key=batch_key), key=batch_key):
-        batch = list(group)
-        batches += 1
-        lines.append(batch_header(origin, sec_code, description, effective, batches))
-        for debit in batch:
-            sequence += 1
-            lines.append(entry_detail(origin, debit, debit.trace_sequence or sequence))
-        lines.append(batch_control(origin, batch, batches))
-    lines.append(file_control(batches, len(lines), debits))
-    padding = (-len(lines)) % BLOCKING_FACTOR
-    lines.extend(["9" * RECORD_LENGTH] * padding)
-    assert all(len(line) == RECORD_LENGTH for line in lines), "every NACHA record is 94 characters"
+    One batch per (SEC code, entry description), WEB/PPD/TEL and `RETRY PYMT` reinitiations (R5.10): give the
+    entries grouped by `batch_key`. Entries keep their order within a batch; each takes its `trace_sequence`,
+    or its place in the file."""
+
+    def __init__(self, origin: Originator, created: datetime, effective: date, emit: Callable[[str], None]) -> None:
+        self.origin, self.effective, self._emit = origin, effective, emit
+        self.records = self.batches = 0
+        self.file = Totals()
+        self._batch = Totals()
+        self._key: tuple[str, str] | None = None
+        self._put(file_header(origin, created))
+
+    def add(self, debits: Iterable[Debit]) -> None:
+        for debit in debits:
+            if (key := batch_key(debit)) != self._key:
+                self._close_batch()
+                self.batches += 1
+                self._key, self._batch = key, Totals()
+                self._put(batch_header(self.origin, *key, self.effective, self.batches))
+            self.file.add(debit)
+            self._batch.add(debit)
+            self._put(entry_detail(self.origin, debit, debit.trace_sequence or self.file.entries))
+
+    def finish(self) -> None:
+        """The last batch's control, the file control, and all-9 records to fill the last block of ten."""
+        self._close_batch()
+        self._put(file_control(self.batches, self.records, self.file))
+        for _ in range((-self.records) % BLOCKING_FACTOR):
+            self._put("9" * RECORD_LENGTH)
+
+    def _close_batch(self) -> None:
+        if self._key is not None:
+            self._put(batch_control(self.origin, self._batch, self.batches))
+            self._key = None
+
+    def _put(self, record: str) -> None:
+        assert len(record) == RECORD_LENGTH, "every NACHA record is 94 characters"
+        self.records += 1
+        self._emit(record)
+
+
+def build_file(origin: Originator, debits: Sequence[Debit], created: datetime, effective: date) -> NachaFile:
+    """The whole file in memory (`FileWriter` over the debits in batch order)."""
+    lines: list[str] = []
+    writer = FileWriter(origin, created, effective, lines.append)
+    writer.add(sorted(debits, key=batch_key))
+    writer.finish()
     return NachaFile(lines)
+
+
+def _lines_to(out: TextIO) -> Callable[[str], None]:
+    def emit(record: str) -> None:
+        out.write(record)
+        out.write("\n")
+
+    return emit
 
 
 class NachaGateway:
@@ -215,9 +269,16 @@ class NachaGateway:
     name = "nacha"
 
     def __init__(
-        self, vault: Vault, outbound: Path, origin: Originator | None = None, inbound: Path | None = None
+        self,
+        vault: Vault,
+        outbound: Path,
+        origin: Originator | None = None,
+        inbound: Path | None = None,
+        *,
+        page: int = repo.FILE_PAGE,
     ) -> None:
         self.vault = vault
+        self.page = page
         self.outbound = outbound
         self.origin = origin or Originator.from_env()
         self.inbox = BankInbox(vault, inbound or outbound.parent / "inbound")
@@ -239,21 +300,25 @@ class NachaGateway:
         )
 
     async def send(self, con: asyncpg.Connection, business_date: date) -> None:
+        """Every ACH debit accepted before `business_date` and not filed yet, into one file, a page of
+        `page` entries at a time: each page's account numbers are decrypted, written and dropped."""
         name = f"premiums-{business_date:%Y%m%d}-{uuid.uuid4().hex[:8]}.ach"
-        rows = await repo.debits_to_file(con, business_date, name)
-        if not rows:
-            return
-        # Sequences handed out in batch order keep the traces ascending within each batch, as Nacha requires.
-        filed = sorted(((r["payment_id"], self._debit(r)) for r in rows), key=lambda pair: batch_key(pair[1]))
-        sequences = await repo.reserve_trace_sequences(con, len(filed))
-        debits = [replace(debit, trace_sequence=seq) for (_, debit), seq in zip(filed, sequences, strict=True)]
-        traces = [(pid, trace_number(self.origin, seq)) for (pid, _), seq in zip(filed, sequences, strict=True)]
-        await repo.record_trace_numbers(con, traces)
-        created = datetime.combine(business_date, datetime.min.time())
-        built = build_file(self.origin, debits, created, next_banking_day(business_date))
-        self.outbound.mkdir(parents=True, exist_ok=True)
         partial = self.outbound / (name + ".part")
-        partial.write_text(built.text)
+        writer: FileWriter | None = None
+        with contextlib.ExitStack() as files:
+            async for rows in repo.debits_to_file(con, business_date, page=self.page):
+                if writer is None:
+                    self.outbound.mkdir(parents=True, exist_ok=True)
+                    out = files.enter_context(partial.open("w", encoding="ascii"))
+                    created = datetime.combine(business_date, datetime.min.time())
+                    writer = FileWriter(self.origin, created, next_banking_day(business_date), _lines_to(out))
+                # Sequences handed out in file order keep the traces ascending within each batch, as Nacha requires.
+                paged = list(zip(rows, await repo.reserve_trace_sequences(con, len(rows)), strict=True))
+                await repo.record_filed(con, name, [(r["payment_id"], trace_number(self.origin, s)) for r, s in paged])
+                writer.add(replace(self._debit(r), trace_sequence=s) for r, s in paged)
+            if writer is None:
+                return
+            writer.finish()
         partial.rename(self.outbound / name)
 
     async def receive(self, con: asyncpg.Connection, business_date: date, report_on: date) -> None:
