@@ -90,14 +90,16 @@ class Connection:
 
 
 async def post_all(
-    base_url: str, requests: Sequence[Request], concurrency: int, done: Callable[[int], None] | None = None
+    base_urls: Sequence[str], requests: Sequence[Request], concurrency: int, done: Callable[[int], None] | None = None
 ) -> list[Answer]:
-    """POST every request, `concurrency` at a time on as many connections; answers in request order."""
+    """POST every request, `concurrency` at a time on as many connections; answers in request order.
+
+    The connections are spread over `base_urls` in turn, as a load balancer spreads them over replicas."""
     answers: list[Answer | None] = [None] * len(requests)
     position = iter(range(len(requests)))
     finished = 0
 
-    async def worker() -> None:
+    async def worker(base_url: str) -> None:
         nonlocal finished
         connection = Connection(base_url)
         try:
@@ -109,5 +111,6 @@ async def post_all(
         finally:
             await connection.close()
 
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(requests)) or 1)))
+    workers = min(concurrency, len(requests)) or 1
+    await asyncio.gather(*(worker(base_urls[n % len(base_urls)]) for n in range(workers)))
     return [a for a in answers if a is not None]

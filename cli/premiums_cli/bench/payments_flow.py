@@ -24,6 +24,7 @@ from premiums_cli.bench.http_load import Request, post_all
 from premiums_cli.bench.measure import percentile, progress, say
 from premiums_cli.demo import PAYMENTS
 from premiums_cli.kafka_io import producer, read_all
+from premiums_cli.stack import status
 from premiums_cli.token import tokens_for
 
 PUBLISH_CHUNK = 500
@@ -86,7 +87,7 @@ async def portal(
         for e, token in zip(enrollments, tokens_for([e.member_id for e in enrollments]), strict=True)
     ]
     started = time.perf_counter()
-    answers = await post_all(PAYMENTS, requests, concurrency, lambda n: progress(label, n, len(requests)))
+    answers = await post_all(payments_urls(), requests, concurrency, lambda n: progress(label, n, len(requests)))
     elapsed = time.perf_counter() - started
     if refused := [a for a in answers if a.status != 201]:
         raise RuntimeError(f"{len(refused)} payments refused, e.g. {refused[0].status}: {refused[0].body}")
@@ -98,6 +99,16 @@ async def portal(
         "portal_p95_ms": percentile(latencies, 95),
         "portal_p99_ms": percentile(latencies, 99),
     }
+
+
+def payments_urls() -> list[str]:
+    """Every running payments process (`--replicas payments=N`), else the one the stack names."""
+    running = [
+        f"http://{row['host']}:{row['port']}"
+        for row in status()
+        if row["component"].split("-")[0] == "payments" and row["state"] == "running"
+    ]
+    return running or [PAYMENTS]
 
 
 def _ce_time(record: Any) -> float:
