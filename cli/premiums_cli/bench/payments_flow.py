@@ -269,12 +269,12 @@ async def email(enrollments: list[EnrollmentSubmitted]) -> dict[str, Any]:
         started = time.time()
         await con.execute("UPDATE notifications SET next_attempt_at = now() WHERE notification_id LIKE $1", pattern)
         await con.execute("NOTIFY notifications")
-        while (
-            sent := await con.fetchval(
-                "SELECT count(*) FROM notifications WHERE notification_id LIKE $1 AND status <> 'pending'", pattern
-            )
-        ) < copied:
-            progress("emails accepted by SMTP", sent, copied)
+        # Counted among the pending notices (the sender's own partial index, 0.2 ms): counting the sent ones
+        # scanned the whole table, 54 ms of PostgreSQL's CPU four times a second, taken from the system measured.
+        while pending := await con.fetchval(
+            "SELECT count(*) FROM notifications WHERE status = 'pending' AND notification_id LIKE $1", pattern
+        ):
+            progress("emails accepted by SMTP", copied - pending, copied)
             await asyncio.sleep(0.25)
         progress("emails accepted by SMTP", copied, copied)
         last = await con.fetchval(
