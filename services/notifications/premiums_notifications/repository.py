@@ -287,16 +287,18 @@ async def queue(con: Db, deliveries: Sequence[tuple[Queued, str]]) -> int:
 
 
 async def claim_due(con: asyncpg.Connection, limit: int, lease_seconds: int) -> list[Any]:
-    """Lease pending notices to this sender; replicas skip rows another one holds (SKIP LOCKED)."""
+    """Lease pending notices to this sender for `lease_seconds`; replicas skip rows another one holds (SKIP LOCKED),
+    and a lease that ran out (its sender died mid-batch) is taken again. The lease touches no indexed column, so
+    it is a heap-only update (`005_lease_column.sql`)."""
     return list(
         await con.fetch(
             """
         WITH due AS (
             SELECT notification_id FROM notifications
-            WHERE status = 'pending' AND next_attempt_at <= now()
+            WHERE status = 'pending' AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until <= now())
             ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
         )
-        UPDATE notifications n SET next_attempt_at = now() + make_interval(secs => $2), attempts = attempts + 1
+        UPDATE notifications n SET leased_until = now() + make_interval(secs => $2), attempts = attempts + 1
         FROM due WHERE n.notification_id = due.notification_id
         RETURNING n.*, (SELECT row_to_json(m) FROM members m WHERE m.member_id = n.member_id) AS member,
                   (SELECT p.language FROM preferences p WHERE p.member_id = n.member_id) AS preferred_language
@@ -348,7 +350,8 @@ async def postpone_many(con: Db, postponed: Sequence[tuple[str, float, str]]) ->
     ids, waits, reasons = (list(column) for column in zip(*postponed, strict=True))
     await con.execute(
         """
-        UPDATE notifications n SET next_attempt_at = now() + make_interval(secs => p.wait), provider_response = p.reason
+        UPDATE notifications n SET next_attempt_at = now() + make_interval(secs => p.wait), leased_until = NULL,
+                                   provider_response = p.reason
         FROM unnest($1::text[], $2::float8[], $3::text[]) AS p(notification_id, wait, reason)
         WHERE n.notification_id = p.notification_id
         """,
