@@ -6,9 +6,9 @@ autopay's draft day (`draft_day_job`, Dec 22: every member on AutoPay drafted fo
 payments' settlement (`settle`, Dec 23: every debit accepted on the 22nd clears, ARCHITECTURE §5).
 
 Run from the project root with the local stack's PostgreSQL up:
-    .venv/bin/python -m bench.daily_memory 100000 [coverage] [reminders] [drafts] [settlement] [nacha]
+    .venv/bin/python -m bench.daily_memory 100000 [coverage] [reminders] [drafts] [settlement] [nacha] [--no-heap]
 For each job: the events it put in the outbox (for the reminder run, the notices it queued), the Python heap's
-peak while it ran (tracemalloc, which also slows it: the times are for comparing runs of this script only) and
+peak while it ran (tracemalloc, which also slows it: `--no-heap` leaves it off, for times and RSS alone) and
 the process's peak RSS so far. A job's events go to the outbox as the runtime puts them there
 (`run_daily`).
 """
@@ -42,10 +42,12 @@ from tests.integration.coverage.world import World
 from tests.integration.support import service_database
 
 OUTBOX_EVENTS = "WITH gone AS (DELETE FROM outbox RETURNING 1) SELECT count(*) FROM gone"
+HEAP = "--no-heap" not in sys.argv
 
 
 async def _measure(pool: asyncpg.Pool, name: str, job: DailyJob, day: date, count: str = OUTBOX_EVENTS) -> None:
-    tracemalloc.start()
+    if HEAP:
+        tracemalloc.start()
     started = time.perf_counter()
     async with pool.acquire() as con, con.transaction():
         await run_daily(con, job, day)
@@ -53,10 +55,10 @@ async def _measure(pool: asyncpg.Pool, name: str, job: DailyJob, day: date, coun
     seconds = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    heap = f"Python heap peak {peak / 2**20:.1f} MB" if HEAP else "Python heap not traced"
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"{name} ({day}): {events:,} events in {seconds:.1f} s; Python heap peak {peak / 2**20:.1f} MB, "
-        f"process peak RSS so far {rss:.1f} MB",
+        f"{name} ({day}): {events:,} events in {seconds:.1f} s; {heap}, process peak RSS so far {rss:.1f} MB",
         flush=True,
     )
 
@@ -207,5 +209,5 @@ async def main(members: int, jobs: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    jobs = sys.argv[2:] or ["coverage", "reminders", "drafts", "settlement"]
+    jobs = [a for a in sys.argv[2:] if a != "--no-heap"] or ["coverage", "reminders", "drafts", "settlement"]
     asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, jobs))
