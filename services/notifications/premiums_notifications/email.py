@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from email import policy
 from email.utils import formatdate
 
@@ -79,21 +81,19 @@ class SmtpChannel:
         self._idle: list[SmtpSession] = []
 
     async def deliver(self, outbounds: Sequence[Outbound]) -> list[Result]:
-        results: list[Result | None] = [None] * len(outbounds)
-        pending = list(reversed(list(enumerate(outbounds))))
+        run = _Run(outbounds)
 
         async def session() -> None:
             smtp = self._idle.pop() if self._idle else None
             try:
-                while pending:
-                    index, outbound = pending.pop()
-                    smtp, results[index] = await self._send(smtp, outbound)
+                while run.pending:
+                    smtp = await self._session(smtp, run)
             finally:
                 if smtp is not None and smtp.connected:
                     self._idle.append(smtp)
 
         await asyncio.gather(*(session() for _ in range(min(self.connections, len(outbounds)))))
-        return [r if r is not None else Unavailable("not attempted") for r in results]
+        return [r if r is not None else Unavailable("not attempted") for r in run.results]
 
     async def close(self) -> None:
         while self._idle:
@@ -109,29 +109,70 @@ class SmtpChannel:
         except (SmtpError, OSError, TimeoutError) as exc:
             raise Unavailable(f"SMTP server unreachable: {exc}") from exc
 
-    async def _send(self, smtp: SmtpSession | None, outbound: Outbound) -> tuple[SmtpSession | None, Result]:
-        """Send one notice on `smtp` (opening or reopening it as needed); returns the session to keep using."""
-        address = outbound.member.get("email")
-        if not address:
-            return smtp, Undeliverable("no email address on file")
-        try:
-            message = build_message(outbound.notification_id, address, outbound.rendered)
-        except Undeliverable as exc:
-            return smtp, exc
-        for attempt in (1, 2):
+    async def _session(self, smtp: SmtpSession | None, run: _Run) -> SmtpSession | None:
+        """Send the run's pending notices on `smtp` (opened if need be) until none are left or the session
+        ends; returns the session if it can still be used. A session that breaks is replaced, and the notices
+        it had in flight are sent once more on the next one (at least once: the same Message-ID)."""
+        if smtp is None or not smtp.connected:
             try:
-                if smtp is None or not smtp.connected:
-                    smtp = await self._connect()
-                return smtp, await smtp.send(SENDER_ADDRESS, address, message)
+                smtp = await self._connect()
             except Unavailable as exc:
-                return None, exc
-            except SmtpReply as exc:
-                if exc.command == "RCPT TO":
-                    reason = f"SMTP server refused the address: {exc}"
-                    return None, Undeliverable(reason) if exc.code >= 500 else Unavailable(reason)
-                return None, Unavailable(f"SMTP error: {exc}")
-            except SmtpDisconnected as exc:
-                smtp = None  # a session the server closed meanwhile is reopened once
-                if attempt == 2:
-                    return None, Unavailable(f"SMTP error: {exc}")
-        raise AssertionError("unreachable")
+                if run.pending:  # one notice per failed connection, as each would have tried its own
+                    index, _ = run.pending.pop()
+                    run.results[index] = exc
+                return None
+        in_flight: deque[tuple[int, Outbound]] = deque()
+
+        def feed() -> tuple[str, bytes] | None:
+            while run.pending:
+                index, outbound = run.pending.pop()
+                try:
+                    address = outbound.member.get("email")
+                    if not address:
+                        raise Undeliverable("no email address on file")
+                    message = build_message(outbound.notification_id, address, outbound.rendered)
+                except Undeliverable as exc:
+                    run.results[index] = exc
+                    continue
+                in_flight.append((index, outbound))
+                return address, message
+            return None
+
+        def answer(reply: str | SmtpReply) -> None:
+            index, _ = in_flight.popleft()
+            run.results[index] = reply if isinstance(reply, str) else _refused(reply)
+
+        try:
+            await smtp.send_each(SENDER_ADDRESS, feed, answer)
+        except SmtpDisconnected as exc:
+            for index, outbound in in_flight:
+                if index in run.retried:
+                    run.results[index] = Unavailable(f"SMTP error: {exc}")
+                else:
+                    run.retried.add(index)
+                    run.pending.append((index, outbound))
+            return None
+        run.pending.extend(in_flight)  # fed after a refusal had closed the session: not sent, next session
+        return smtp if smtp.connected else None
+
+
+@dataclass
+class _Run:
+    """One `deliver` call's notices: those not yet taken by a session (taken from the end), the answers, and
+    the notices already given a second session after a broken one."""
+
+    outbounds: Sequence[Outbound]
+    pending: list[tuple[int, Outbound]] = field(init=False)
+    results: list[Result | None] = field(init=False)
+    retried: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.pending = list(reversed(list(enumerate(self.outbounds))))
+        self.results = [None] * len(self.outbounds)
+
+
+def _refused(reply: SmtpReply) -> Result:
+    if reply.command == "RCPT TO":
+        reason = f"SMTP server refused the address: {reply}"
+        return Undeliverable(reason) if reply.code >= 500 else Unavailable(reason)
+    return Unavailable(f"SMTP error: {reply}")

@@ -6,6 +6,10 @@ DATA, address parsing, and a regular-expression pass over every message to fix l
 already has. This session writes MAIL, RCPT and DATA in one packet when the server advertises PIPELINING
 (one round trip instead of three), then the dot-stuffed message, and reads the replies in order.
 
+`send_each` goes one step further for a run of messages on one session: a message's content is written in
+the same packet as the next message's MAIL, RCPT and DATA (RFC 2920 §3.1 lets message content open a group),
+so a message costs one write and one round trip instead of two of each.
+
 It speaks plain SMTP only, as the channel always has: no STARTTLS, no AUTH (the relay is local or
 reached over a private network).
 """
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 LOCAL_NAME = "premiums.example"
 MAX_REPLY_LINES = 100
@@ -75,9 +79,72 @@ class SmtpSession:
             self.close()
             raise
 
+    async def send_each(
+        self,
+        sender: str,
+        feed: Callable[[], tuple[str, bytes] | None],
+        answer: Callable[[str | SmtpReply], None],
+    ) -> None:
+        """Send `feed()`'s (recipient, message) pairs one after another until it returns None.
+
+        `answer` is called once per message fed, in order, with the server's acceptance text or the
+        `SmtpReply` that refused it. After a refusal the session is closed and the call returns: a message
+        fed but not answered (at most one, whose envelope went out with the refused content) was not sent.
+        A broken session raises `SmtpDisconnected`; the messages fed and not answered are then unknown.
+        With pipelining, a message is answered only once the next one is fed (its content travels with the
+        next envelope), so `feed` is called before the previous message's answer.
+        """
+        if not self.pipelining:
+            while (item := feed()) is not None:
+                try:
+                    answer(await self.send(sender, *item))
+                except SmtpReply as exc:
+                    answer(exc)
+                    return
+            return
+        held: bytes | None = None  # the previous message's content, written with the next envelope
+        try:
+            while True:
+                item = feed()
+                if item is None and held is None:
+                    return
+                envelope = self._envelope(sender, item[0]) if item is not None else ()
+                async with self._deadline():
+                    self._writer.write(b"".join((held or b"", *(f"{c}\r\n".encode() for c in envelope))))
+                    if held is not None:
+                        held = None
+                        code, text = await self._read_reply()
+                        if code != 250:
+                            self.close()
+                            answer(SmtpReply(code, text, "message"))
+                            return
+                        answer(text)
+                    if item is None:
+                        return
+                    refused = self._refusal(envelope, [await self._read_reply() for _ in envelope])
+                if refused is not None:
+                    self.close()
+                    answer(refused)
+                    return
+                held = _dot_stuffed(item[1])
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def _envelope(sender: str, recipient: str) -> tuple[str, ...]:
+        return (f"MAIL FROM:<{sender}>", f"RCPT TO:<{recipient}>", "DATA")
+
+    @staticmethod
+    def _refusal(commands: tuple[str, ...], replies: list[tuple[int, str]]) -> SmtpReply | None:
+        """The first reply to MAIL, RCPT or DATA that is not the one it should be (250 or 251, 250, 354)."""
+        for command, want, (code, text) in zip(commands, (250, 250, 354), replies, strict=False):
+            if code != want and not (want == 250 and code == 251):
+                return SmtpReply(code, text, command.split(":")[0])
+        return None
+
     async def _send(self, sender: str, recipient: str, message: bytes) -> str:
-        commands = (f"MAIL FROM:<{sender}>", f"RCPT TO:<{recipient}>", "DATA")
-        expected = (250, 250, 354)
+        commands = self._envelope(sender, recipient)
         if self.pipelining:
             self._writer.write("".join(f"{c}\r\n" for c in commands).encode())
             replies = [await self._read_reply() for _ in commands]
@@ -85,12 +152,11 @@ class SmtpSession:
             replies = []
             for command in commands:
                 self._writer.write(f"{command}\r\n".encode())
-                replies.append(reply := await self._read_reply())
-                if reply[0] != expected[len(replies) - 1]:
+                replies.append(await self._read_reply())
+                if self._refusal(commands[: len(replies)], replies) is not None:
                     break
-        for command, want, (code, text) in zip(commands, expected, replies, strict=False):
-            if code != want and not (want == 250 and code == 251):
-                raise SmtpReply(code, text, command.split(":")[0])
+        if (refused := self._refusal(commands, replies)) is not None:
+            raise refused
         self._writer.write(_dot_stuffed(message))
         code, text = await self._read_reply()
         if code != 250:

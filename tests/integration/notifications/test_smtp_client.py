@@ -131,3 +131,104 @@ async def test_a_server_gone_quiet_after_data_is_a_disconnection_within_the_sess
 async def test_a_refused_connection_is_an_os_error_the_channel_reports_as_unreachable() -> None:
     with pytest.raises(OSError):
         await SmtpSession.open("127.0.0.1", free_port())
+
+
+class Feed:
+    """`send_each`'s two callbacks over a list of (recipient, message): what was fed, what was answered."""
+
+    def __init__(self, items: list[tuple[str, bytes]]) -> None:
+        self.items, self.fed, self.answers = list(items), 0, []  # type: ignore[var-annotated]
+
+    def next(self) -> tuple[str, bytes] | None:
+        if self.fed == len(self.items):
+            return None
+        self.fed += 1
+        return self.items[self.fed - 1]
+
+    def answer(self, reply: str | SmtpReply) -> None:
+        self.answers.append(reply)
+
+
+async def test_a_run_of_messages_goes_one_packet_per_message_and_each_is_answered_in_order(sink: Sink) -> None:  # noqa: F811
+    """RFC 2920 §3.1: a message's content opens the next envelope's group; every message still gets its own
+    answer, and each arrives whole."""
+    session = await SmtpSession.open("127.0.0.1", sink.port)
+    feed = Feed([(f"m{n}@example.org", MESSAGE) for n in range(5)])
+    await session.send_each("a@premiums.example", feed.next, feed.answer)
+    assert feed.fed == 5 and len(feed.answers) == 5 and all(isinstance(a, str) and a for a in feed.answers)
+    assert session.connected, "the session stays open for the next batch"
+    await session.quit()
+    stored = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sink.stored()]
+    assert sorted(m["X-Envelope-To"] for m in stored) == [f"<m{n}@example.org>" for n in range(5)]
+    assert all(p.read_bytes().endswith(b"\r\n\r\n.leading dot\r\n.\r\nlast line\r\n") for p in sink.stored())
+
+
+async def _scripted(refuse_rcpt: str, refuse_content: bytes) -> tuple[asyncio.Server, list[bytes]]:
+    """A pipelining server that refuses one recipient and any message whose content holds `refuse_content`;
+    it answers only once it has read what was sent, as a real server does."""
+    stored: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 scripted ESMTP\r\n")
+        await reader.readline()
+        writer.write(b"250-scripted\r\n250 PIPELINING\r\n")
+        recipients = 0
+        while line := await reader.readline():
+            verb = line[:4].upper()
+            if verb == b"MAIL":
+                recipients = 0
+                writer.write(b"250 sender ok\r\n")
+            elif verb == b"RCPT":
+                refused = refuse_rcpt.encode() in line
+                recipients += 0 if refused else 1
+                writer.write(b"550 5.1.1 no such mailbox\r\n" if refused else b"250 recipient ok\r\n")
+            elif verb == b"DATA" and not recipients:
+                writer.write(b"554 no valid recipients\r\n")
+            elif verb == b"DATA":
+                writer.write(b"354 go on\r\n")
+                content = b""
+                while (chunk := await reader.readline()) not in (b".\r\n", b""):
+                    content += chunk
+                refused = refuse_content in content
+                writer.write(b"554 5.7.1 content refused\r\n" if refused else b"250 queued\r\n")
+                if not refused:
+                    stored.append(content)
+            elif verb == b"QUIT":
+                writer.write(b"221 bye\r\n")
+                break
+        writer.close()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0), stored
+
+
+@pytest.mark.parametrize("refused", ["recipient", "content"])
+async def test_a_refusal_in_a_pipelined_run_answers_that_message_and_sends_no_later_one(refused: str) -> None:
+    """A refused recipient (RCPT) or a refused message (its content) is that message's answer; the session
+    closes there, and a message whose envelope went out with the refused content is left unanswered (not sent),
+    for the caller to send on another session."""
+    server, stored = await _scripted("nobody@example.org", b"reject me")
+    port = server.sockets[0].getsockname()[1]
+    bad = ("nobody@example.org", MESSAGE) if refused == "recipient" else ("m1@example.org", MESSAGE + b"reject me\r\n")
+    try:
+        session = await SmtpSession.open("127.0.0.1", port)
+        feed = Feed([("m0@example.org", MESSAGE), bad, ("m2@example.org", MESSAGE), ("m3@example.org", MESSAGE)])
+        await session.send_each("a@premiums.example", feed.next, feed.answer)
+        assert feed.answers[0] == "queued" and len(feed.answers) == 2
+        refusal = feed.answers[1]
+        assert isinstance(refusal, SmtpReply)
+        assert (refusal.command, refusal.code) == (("RCPT TO", 550) if refused == "recipient" else ("message", 554))
+        assert feed.fed == (2 if refused == "recipient" else 3), "a refused envelope stops the run at once"
+        assert not session.connected and len(stored) == 1
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_run_without_pipelining_is_sent_one_exchange_at_a_time(aiosmtpd_server: Any) -> None:
+    controller, keeper = aiosmtpd_server
+    session = await SmtpSession.open("127.0.0.1", controller.port)
+    feed = Feed([("m0@example.org", MESSAGE), ("m1@example.org", MESSAGE), ("nobody@example.org", MESSAGE)])
+    await session.send_each("a@premiums.example", feed.next, feed.answer)
+    assert feed.answers[:2] == ["queued as 42", "queued as 42"]
+    assert isinstance(feed.answers[2], SmtpReply) and feed.answers[2].command == "RCPT TO"
+    assert [r[1] for r in keeper.received] == [["m0@example.org"], ["m1@example.org"]] and not session.connected
