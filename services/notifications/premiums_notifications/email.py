@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import functools
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,10 @@ def _quoted_printable(text: str) -> bytes:
     return encoded.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
+@functools.lru_cache(maxsize=1024)
 def _subject(subject: str) -> bytes:
+    """The folded Subject header; subjects repeat across members (a kind, a language, a month), and folding
+    a non-ASCII one through the email package's header registry costs more than the rest of the message."""
     if subject.isascii() and len(subject) <= 68 and "\n" not in subject:
         return f"Subject: {subject}\r\n".encode()
     header = _SUBJECT_POLICY.header_factory("Subject", subject)

@@ -98,15 +98,16 @@ async def test_a_server_that_hangs_up_mid_transaction_is_a_disconnection() -> No
         await server.wait_closed()
 
 
-async def test_a_server_gone_quiet_after_data_is_a_disconnection_within_the_session_timeout() -> None:
+@pytest.mark.parametrize("way", ["send", "send_each"])
+async def test_a_server_gone_quiet_after_data_is_a_disconnection_within_the_session_timeout(way: str) -> None:
     """One deadline covers a message's whole exchange: a server that accepts DATA and then says nothing more
-    is a disconnection after the session's timeout, not a hang."""
+    is a disconnection after the session's timeout, not a hang (one message, or a pipelined run)."""
     quiet = asyncio.Event()
 
     async def quiet_after_data(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"220 slow ESMTP\r\n")
         await reader.readline()
-        writer.write(b"250 slow\r\n")
+        writer.write(b"250-slow\r\n250 PIPELINING\r\n" if way == "send_each" else b"250 slow\r\n")
         for reply in (b"250 sender ok\r\n", b"250 recipient ok\r\n", b"354 go on\r\n"):
             await reader.readline()
             writer.write(reply)
@@ -119,7 +120,11 @@ async def test_a_server_gone_quiet_after_data_is_a_disconnection_within_the_sess
         session = await SmtpSession.open("127.0.0.1", port, timeout=0.5)
         started = asyncio.get_running_loop().time()
         with pytest.raises(SmtpDisconnected):
-            await session.send("a@premiums.example", "m@example.org", MESSAGE)
+            if way == "send":
+                await session.send("a@premiums.example", "m@example.org", MESSAGE)
+            else:
+                feed = Feed([("m@example.org", MESSAGE), ("n@example.org", MESSAGE)])
+                await session.send_each("a@premiums.example", feed.next, feed.answer)
         assert 0.4 < asyncio.get_running_loop().time() - started < 5
         assert not session.connected
     finally:
