@@ -34,3 +34,39 @@ def test_a_month_cycle_smaller_than_the_target_size_is_not_called_met() -> None:
     assert "120.0 for 4,000 members" in month and month.endswith("| not at full size |")
     full = table(_result(month_cycle_seconds=280.0, month_cycle_members=100_000))
     assert next(r for r in full.splitlines() if r.startswith("| month cycle")).endswith("| yes |")
+
+
+def test_phase_cpu_adds_up_blocks_and_divides_by_units(monkeypatch: Any) -> None:
+    """A phase measured in several blocks (the latency phase's clearing days) adds up; per unit is CPU ms each
+    process spent per payment, with the total."""
+    from premiums_cli.bench import measure
+
+    readings = iter([{"kafka": 1.0, "payments": 2.0}, {"kafka": 1.5, "payments": 4.0}] * 2)
+    monkeypatch.setattr(
+        measure, "process_usage", lambda: {k: {"cpu_seconds": v, "peak_rss_mb": 1.0} for k, v in next(readings).items()}
+    )
+    monkeypatch.setattr(measure.time, "process_time", iter([0.0, 0.1, 1.0, 1.1]).__next__)
+    cpu = measure.PhaseCpu()
+    for _ in range(2):
+        with cpu.measure("latency: clearing", "payment", 100):
+            pass
+    assert cpu.phases["latency: clearing"]["units"] == 200
+    assert cpu.phases["latency: clearing"]["cpu_seconds"] == {"kafka": 1.0, "payments": 4.0, "bench": 0.2}
+    assert cpu.per_unit_ms() == {"latency: clearing": {"kafka": 5.0, "payments": 20.0, "bench": 1.0, "total": 26.0}}
+
+
+def test_the_cpu_table_has_a_row_per_phase_and_a_column_per_process() -> None:
+    from premiums_cli.bench.report import cpu_table
+
+    result = _result(
+        phase_cpu={"portal": {"unit": "payment"}, "email": {"unit": "email"}},
+        phase_cpu_ms_per_unit={
+            "portal": {"payments": 4.5, "kafka": 2.0, "total": 6.5},
+            "email": {"notifications": 1.1, "total": 1.1},
+        },
+    )
+    rows = cpu_table(result).splitlines()
+    assert rows[2] == "| phase (unit) | kafka | notifications | payments | total |"
+    assert "| portal (payment) | 2.00 | 0.00 | 4.50 | 6.50 |" in rows
+    assert "| email (email) | 0.00 | 1.10 | 0.00 | 1.10 |" in rows
+    assert cpu_table(_result()) == ""

@@ -28,7 +28,7 @@ from premiums_contracts.events import EnrollmentSubmitted
 from premiums_cli import clock, idle
 from premiums_cli.bench import payments_flow, report
 from premiums_cli.bench.floor import floor
-from premiums_cli.bench.measure import process_usage, say, usage_between
+from premiums_cli.bench.measure import PHASE_CPU, process_usage, say, usage_between
 from premiums_cli.bench.month import month_cycle
 from premiums_cli.demo import first_of_month_after_next, new_enrollment
 from premiums_cli.stack import scale, status
@@ -106,6 +106,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     services = [r["peak_rss_mb"] for name, r in resources.items() if name.split("-")[0] in SERVICE_PROCESSES]
     result["max_rss_mb"] = max(services) if services else None
     result["processes"] = resources
+    result["phase_cpu"] = PHASE_CPU.phases
+    result["phase_cpu_ms_per_unit"] = PHASE_CPU.per_unit_ms()
     if result.get("steady_payments_per_s") and result.get("floor_payments_per_s"):
         result["floor_ratio"] = round(result["steady_payments_per_s"] / result["floor_payments_per_s"], 3)
     return result
@@ -171,5 +173,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.no_readme and report.update_readme(result):
         say("README.md: performance table updated")
     print(report.table(result))
+    if cpu := report.cpu_table(result):
+        print(f"\n{cpu}")
     say(f"results: {path}" + (f", chart: {png}" if png else " (no chart: matplotlib is not installed)"))
     return 0

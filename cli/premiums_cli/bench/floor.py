@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
-from premiums_cli.bench.measure import progress
+from premiums_cli.bench.measure import PHASE_CPU, progress
 from premiums_cli.kafka_io import bootstrap
 
 BATCH = 500
@@ -264,14 +264,15 @@ async def three_hops(count: int) -> float:
         payment_ids = await _seed(pay, cov, note, count)
         to_coverage, to_notices = await kafka.consumer("cleared"), await kafka.consumer("activated")
         activated = kafka.topics["activated"]
-        started = time.perf_counter()
-        async with asyncio.timeout(max(60.0, count / 50)):  # a stalled hop fails the phase instead of hanging it
-            await asyncio.gather(
-                _clear(pay, out, kafka.topics["cleared"], payment_ids),
-                _consume(to_coverage, count, "floor: coverage hop", lambda rs: _coverage(cov, out, activated, rs)),
-                _consume(to_notices, count, "floor: notices queued", lambda rs: _notify(note, rs)),
-            )
-        elapsed = time.perf_counter() - started
+        with PHASE_CPU.measure("floor", "payment", count):
+            started = time.perf_counter()
+            async with asyncio.timeout(max(60.0, count / 50)):  # a stalled hop fails the phase, not hangs it
+                await asyncio.gather(
+                    _clear(pay, out, kafka.topics["cleared"], payment_ids),
+                    _consume(to_coverage, count, "floor: coverage hop", lambda rs: _coverage(cov, out, activated, rs)),
+                    _consume(to_notices, count, "floor: notices queued", lambda rs: _notify(note, rs)),
+                )
+            elapsed = time.perf_counter() - started
         queued = await note.fetchval("SELECT count(*) FROM floor_notices")
         if queued != count:
             raise RuntimeError(f"the floor queued {queued} notices for {count} payments")

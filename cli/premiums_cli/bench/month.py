@@ -28,7 +28,7 @@ import httpx
 from premiums_contracts.events import EnrollmentSubmitted
 
 from premiums_cli import clock, idle
-from premiums_cli.bench.measure import progress, say
+from premiums_cli.bench.measure import PHASE_CPU, progress, say
 from premiums_cli.bench.payments_flow import portal, publish_enrollments, wait_for_rows
 from premiums_cli.demo import AUTOPAY, PAYMENTS, first_of_month_after_next, new_enrollment
 from premiums_cli.token import token_for
@@ -54,10 +54,11 @@ def mixed_renewal(index: int, start: date, rng: random.Random) -> EnrollmentSubm
 
 async def _timed_days(to: date, label: str) -> float:
     say(f"  {label}: the clock moves to {to}")
-    started = time.perf_counter()
-    await clock.advance(to=to)
-    await idle.wait_idle(timeout=7200, quiet=True)
-    return time.perf_counter() - started
+    with PHASE_CPU.measure(label.split(" (")[0], "member"):
+        started = time.perf_counter()
+        await clock.advance(to=to)
+        await idle.wait_idle(timeout=7200, quiet=True)
+        return time.perf_counter() - started
 
 
 async def _set_up_autopay(members: list[EnrollmentSubmitted], concurrency: int) -> tuple[int, list[str]]:
@@ -134,7 +135,7 @@ async def month_cycle(
     )
     set_up, refused = await _set_up_autopay(on_autopay, concurrency)
     if at_portal:
-        await portal(at_portal, concurrency)
+        await portal(at_portal, concurrency, phase="month: portal (not timed)")
     rest_seconds = await _timed_days(start, "rest of the month (timed)")
 
     invoices = await _count("coverage", "SELECT count(*) FROM invoices WHERE enrollment_id = ANY($1)", ids)
@@ -148,6 +149,8 @@ async def month_cycle(
         "SELECT count(*) FROM notifications WHERE status = 'sent' AND facts->>'enrollment_id' = ANY($1)",
         ids,
     )
+    for phase in ("bill day", "rest of the month"):
+        PHASE_CPU.phases[phase]["units"] = billed
     return {
         "month_cycle_members": billed,
         "month_cycle_new_members": members,

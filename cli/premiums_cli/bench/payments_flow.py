@@ -21,7 +21,7 @@ from premiums_contracts.events import EnrollmentSubmitted
 
 from premiums_cli import clock, idle
 from premiums_cli.bench.http_load import Request, post_all
-from premiums_cli.bench.measure import percentile, progress, say
+from premiums_cli.bench.measure import PHASE_CPU, percentile, progress, say
 from premiums_cli.demo import PAYMENTS
 from premiums_cli.kafka_io import producer, read_all
 from premiums_cli.stack import status
@@ -64,7 +64,7 @@ async def wait_for_rows(database: str, sql: str, ids: list[str], label: str, tim
 
 
 async def portal(
-    enrollments: list[EnrollmentSubmitted], concurrency: int, label: str = "portal payments"
+    enrollments: list[EnrollmentSubmitted], concurrency: int, label: str = "portal payments", phase: str = "portal"
 ) -> dict[str, Any]:
     """Members pay their monthly premium at once, `concurrency` at a time, each with its own token and
     Idempotency-Key (made before the clock starts: they are the members' work, not the system's)."""
@@ -86,9 +86,11 @@ async def portal(
         )
         for e, token in zip(enrollments, tokens_for([e.member_id for e in enrollments]), strict=True)
     ]
-    started = time.perf_counter()
-    answers = await post_all(payments_urls(), requests, concurrency, lambda n: progress(label, n, len(requests)))
-    elapsed = time.perf_counter() - started
+    urls = payments_urls()  # before the clock: finding the processes probes the whole stack (0.2 s)
+    with PHASE_CPU.measure(phase, "payment", len(requests)):
+        started = time.perf_counter()
+        answers = await post_all(urls, requests, concurrency, lambda n: progress(label, n, len(requests)))
+        elapsed = time.perf_counter() - started
     if refused := [a for a in answers if a.status != 201]:
         raise RuntimeError(f"{len(refused)} payments refused, e.g. {refused[0].status}: {refused[0].body}")
     latencies = [a.milliseconds for a in answers]
@@ -171,15 +173,16 @@ def _percentiles(prefix: str, clear_to_coverage: list[float], to_email: list[flo
     }
 
 
-async def _clearing_day(settle: date) -> tuple[float, float]:
+async def _clearing_day(settle: date, phase: str, payments: int) -> tuple[float, float]:
     """Move the business clock to the eve of `settle` and let the system go idle (untimed); then to `settle`
     until it is idle again. Returns when the clearing day started and when its work was done."""
     if (await clock.current_date() or settle) < settle - timedelta(days=1):
         await clock.advance(to=settle - timedelta(days=1))
     await idle.wait_idle(timeout=3600, quiet=True)
-    started = time.time()
-    await clock.advance(to=settle)
-    await idle.wait_idle(timeout=3600, quiet=True)
+    with PHASE_CPU.measure(phase, "payment", payments):
+        started = time.time()
+        await clock.advance(to=settle)
+        await idle.wait_idle(timeout=3600, quiet=True)
     return started, time.time()
 
 
@@ -192,7 +195,7 @@ async def pipeline(enrollments: list[EnrollmentSubmitted], payments: list[dict[s
     """
     settle = max(date.fromisoformat(p["settles_on"]) for p in payments)
     say(f"  clearing day {settle}: {len(payments)} payments clear, coverage activates, members are emailed")
-    started, idle_at = await _clearing_day(settle)
+    started, idle_at = await _clearing_day(settle, "pipeline", len(payments))
     cleared, welcomes, clear_to_coverage, to_email = await _clearing_latencies(enrollments, payments)
     first_clear = min(cleared.values(), default=started)
     last_queued = max((float(w["queued"]) for w in welcomes), default=idle_at)
@@ -214,9 +217,10 @@ async def paced(enrollments: list[EnrollmentSubmitted], rate: int, concurrency: 
     payments: list[dict[str, Any]] = []
     for start in range(0, len(enrollments), rate):
         day = enrollments[start : start + rate]
-        paid = (await portal(day, concurrency, label=f"payments of clearing day {start // rate + 1}"))["payments"]
+        label = f"payments of clearing day {start // rate + 1}"
+        paid = (await portal(day, concurrency, label=label, phase="latency: paying"))["payments"]
         payments += paid
-        await _clearing_day(max(date.fromisoformat(p["settles_on"]) for p in paid))
+        await _clearing_day(max(date.fromisoformat(p["settles_on"]) for p in paid), "latency: clearing", len(paid))
     _, _, clear_to_coverage, to_email = await _clearing_latencies(enrollments, payments)
     return {
         "latency_rate_per_s": rate,
@@ -266,16 +270,17 @@ async def email(enrollments: list[EnrollmentSubmitted]) -> dict[str, Any]:
             run,
         )
         pattern = f"ntf_bench_{run}_%"
-        started = time.time()
-        await con.execute("UPDATE notifications SET next_attempt_at = now() WHERE notification_id LIKE $1", pattern)
-        await con.execute("NOTIFY notifications")
-        # Counted among the pending notices (the sender's own partial index, 0.2 ms): counting the sent ones
-        # scanned the whole table, 54 ms of PostgreSQL's CPU four times a second, taken from the system measured.
-        while pending := await con.fetchval(
-            "SELECT count(*) FROM notifications WHERE status = 'pending' AND notification_id LIKE $1", pattern
-        ):
-            progress("emails accepted by SMTP", copied - pending, copied)
-            await asyncio.sleep(0.25)
+        with PHASE_CPU.measure("email", "email", copied):
+            started = time.time()
+            await con.execute("UPDATE notifications SET next_attempt_at = now() WHERE notification_id LIKE $1", pattern)
+            await con.execute("NOTIFY notifications")
+            # Counted among the pending notices (the sender's own partial index, 0.2 ms): counting the sent
+            # ones scanned the whole table, 54 ms of PostgreSQL's CPU four times a second.
+            while pending := await con.fetchval(
+                "SELECT count(*) FROM notifications WHERE status = 'pending' AND notification_id LIKE $1", pattern
+            ):
+                progress("emails accepted by SMTP", copied - pending, copied)
+                await asyncio.sleep(0.25)
         progress("emails accepted by SMTP", copied, copied)
         last = await con.fetchval(
             "SELECT extract(epoch FROM max(sent_at)) FROM notifications WHERE notification_id LIKE $1", pattern

@@ -78,6 +78,25 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def cpu_table(result: dict[str, Any]) -> str:
+    """Where each phase's CPU went: milliseconds per payment, email or member, by process (the timed part)."""
+    phases = result.get("phase_cpu_ms_per_unit") or {}
+    if not phases:
+        return ""
+    names = sorted({n for row in phases.values() for n in row if n != "total"})
+    rows = [
+        "CPU per unit, ms, by process (timed part of each phase; `phase_cpu` in the JSON has the seconds):",
+        "",
+        "| phase (unit) | " + " | ".join(names) + " | total |",
+        "|---|" + "---|" * (len(names) + 1),
+    ]
+    for phase, row in phases.items():
+        unit = result["phase_cpu"][phase]["unit"]
+        cells = " | ".join(f"{row.get(n, 0.0):,.2f}" for n in names)
+        rows.append(f"| {phase} ({unit}) | {cells} | {row['total']:,.2f} |")
+    return "\n".join(rows)
+
+
 def update_readme(result: dict[str, Any]) -> bool:
     readme = project_root() / "README.md"
     text = readme.read_text()
@@ -85,7 +104,8 @@ def update_readme(result: dict[str, Any]) -> bool:
         return False
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
-    readme.write_text(f"{head}{START}\n{table(result)}\n{END}{tail}")
+    cpu = cpu_table(result)
+    readme.write_text(f"{head}{START}\n{table(result)}\n" + (f"\n{cpu}\n" if cpu else "") + f"{END}{tail}")
     return True
 
 

@@ -11,6 +11,7 @@ from premiums_cli.stack.environment import local_environment
 from premiums_cli.stack.errors import StackError
 from premiums_cli.stack.lifecycle import (
     down,
+    running_pids,
     scale,
     start_infrastructure,
     start_service,
@@ -26,6 +27,7 @@ __all__ = [
     "down",
     "local_environment",
     "project_root",
+    "running_pids",
     "scale",
     "start_infrastructure",
     "start_service",

@@ -96,6 +96,13 @@ def status() -> list[dict[str, Any]]:
     )
 
 
+def running_pids() -> dict[str, int]:
+    """Each live component's PID from its pid file, without asking it anything (status() probes each one)."""
+    paths = StackPaths.discover()
+    components = [*infrastructure(paths), *services(paths), *extra_replicas(paths)]
+    return {c.name: pid for c in components if (pid := c.running_pid()) is not None}
+
+
 def start_service(name: str) -> int:
     """Start one service (if not already running and ready); returns its PID."""
     return Service(StackPaths.discover(), name).ensure_running()
