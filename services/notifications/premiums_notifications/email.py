@@ -1,8 +1,10 @@
 """The email channel: SMTP (`smtp_client`, pipelined), over a pool of sessions kept open between batches.
 
-A batch of notices is spread over up to `connections` SMTP sessions at once; each session sends one message
-after another and goes back to the pool for the next batch. A session the server closed meanwhile is
-reopened once; if the server cannot be reached the notice is `Unavailable` and the sender backs off.
+A batch of notices is spread over up to `connections` SMTP sessions at once; each session takes the next
+notice as it goes (`SmtpSession.send_each`: a message's content travels with the next message's envelope)
+and goes back to the pool for the next batch. A session that breaks is replaced and the notices it had in
+flight are sent once more on the new one; a session a refusal closed hands on the notice it had not sent.
+If the server cannot be reached the notice is `Unavailable` and the sender backs off.
 
 The message is written as bytes directly (a multipart/alternative of quoted-printable UTF-8 text and HTML):
 the standard library's `EmailMessage` and its generator cost about a millisecond of CPU per notice, which
