@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from premiums_notifications.channels import Outbound, Unavailable
+from premiums_notifications.email import SmtpChannel
+from premiums_notifications.renderer import Rendered
 from premiums_notifications.smtp_client import SmtpDisconnected, SmtpReply, SmtpSession
 
 from tests.integration.test_smtp_sink import Sink, free_port, sink  # noqa: F401  (the Go sink fixture)
@@ -126,6 +129,7 @@ async def test_a_server_gone_quiet_after_data_is_a_disconnection_within_the_sess
                 feed = Feed([("m@example.org", MESSAGE), ("n@example.org", MESSAGE)])
                 await session.send_each("a@premiums.example", feed.next, feed.answer)
         assert 0.4 < asyncio.get_running_loop().time() - started < 5
+        assert way == "send" or feed.answers == [], "nothing was accepted, so nothing is answered"
         assert not session.connected
     finally:
         quiet.set()
@@ -168,10 +172,14 @@ async def test_a_run_of_messages_goes_one_packet_per_message_and_each_is_answere
     assert all(p.read_bytes().endswith(b"\r\n\r\n.leading dot\r\n.\r\nlast line\r\n") for p in sink.stored())
 
 
-async def _scripted(refuse_rcpt: str, refuse_content: bytes) -> tuple[asyncio.Server, list[bytes]]:
+async def _scripted(
+    refuse_rcpt: str, refuse_content: bytes, *, delay: float = 0.0, hang_up_once_on: bytes | None = None
+) -> tuple[asyncio.Server, list[bytes]]:
     """A pipelining server that refuses one recipient and any message whose content holds `refuse_content`;
-    it answers only once it has read what was sent, as a real server does."""
+    it answers only once it has read what was sent, as a real server does. `delay` slows its 354 and content
+    replies; the first content holding `hang_up_once_on` makes it hang up without a word (nothing stored)."""
     stored: list[bytes] = []
+    hung_up: list[bool] = []
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"220 scripted ESMTP\r\n")
@@ -190,10 +198,17 @@ async def _scripted(refuse_rcpt: str, refuse_content: bytes) -> tuple[asyncio.Se
             elif verb == b"DATA" and not recipients:
                 writer.write(b"554 no valid recipients\r\n")
             elif verb == b"DATA":
+                await asyncio.sleep(delay)
                 writer.write(b"354 go on\r\n")
                 content = b""
                 while (chunk := await reader.readline()) not in (b".\r\n", b""):
                     content += chunk
+                if not chunk:  # the client went away in the middle of the message: nothing is stored
+                    break
+                if hang_up_once_on is not None and hang_up_once_on in content and not hung_up:
+                    hung_up.append(True)
+                    break
+                await asyncio.sleep(delay)
                 refused = refuse_content in content
                 writer.write(b"554 5.7.1 content refused\r\n" if refused else b"250 queued\r\n")
                 if not refused:
@@ -237,3 +252,47 @@ async def test_a_run_without_pipelining_is_sent_one_exchange_at_a_time(aiosmtpd_
     assert feed.answers[:2] == ["queued as 42", "queued as 42"]
     assert isinstance(feed.answers[2], SmtpReply) and feed.answers[2].command == "RCPT TO"
     assert [r[1] for r in keeper.received] == [["m0@example.org"], ["m1@example.org"]] and not session.connected
+
+
+async def test_the_deadline_of_a_pipelined_run_is_per_exchange_not_for_the_whole_run() -> None:
+    """A server slower than nothing but faster than the session timeout on each exchange: a run of several
+    exchanges lasts longer than the timeout and still goes through."""
+    server, stored = await _scripted("nobody@example.org", b"reject me", delay=0.15)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        session = await SmtpSession.open("127.0.0.1", port, timeout=0.5)
+        feed = Feed([(f"m{n}@example.org", MESSAGE) for n in range(4)])
+        started = asyncio.get_running_loop().time()
+        await session.send_each("a@premiums.example", feed.next, feed.answer)
+        assert asyncio.get_running_loop().time() - started > 0.5
+        assert feed.answers == ["queued"] * 4 and len(stored) == 4 and session.connected
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def _outbound(n: int, text: str) -> Outbound:
+    rendered = Rendered(subject="Your bill", text=text, html=f"<p>{text}</p>", sms=text)
+    return Outbound(f"ntf_{n}", f"mbr_{n}", "N1", {"email": f"m{n}@example.org"}, rendered)
+
+
+@pytest.mark.parametrize("connections", [1, 3])
+async def test_the_channel_sends_each_notice_once_around_a_refusal_and_a_broken_session(connections: int) -> None:
+    """Through `SmtpChannel.deliver`: a refused message is that notice's answer, the notice whose envelope went
+    out with it is sent on the next session, and a session that hangs up mid-message is replaced and its
+    notices in flight go out on the new one: every other notice is accepted, each stored once."""
+    server, stored = await _scripted("nobody@example.org", b"reject me", hang_up_once_on=b"hang up")
+    port = server.sockets[0].getsockname()[1]
+    texts = {2: "reject me", 5: "hang up"}
+    outbounds = [_outbound(n, texts.get(n, "Your bill is ready.")) for n in range(8)]
+    channel = SmtpChannel("127.0.0.1", port, connections=connections)
+    try:
+        results = await channel.deliver(outbounds)
+        assert isinstance(results[2], Unavailable) and "554" in str(results[2])
+        assert [r for n, r in enumerate(results) if n != 2] == ["queued"] * 7
+        sent = sorted(c.split(b"X-Premiums-Notification: ")[1].split(b"\r\n")[0].decode() for c in stored)
+        assert sent == sorted(f"ntf_{n}" for n in range(8) if n != 2), "each accepted notice stored exactly once"
+    finally:
+        await channel.close()
+        server.close()
+        await server.wait_closed()
