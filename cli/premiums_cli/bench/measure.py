@@ -106,14 +106,14 @@ class PhaseCpu:
         self.phases: dict[str, dict[str, Any]] = {}
 
     @contextlib.contextmanager
-    def measure(self, phase: str, unit: str, units: int = 0) -> Iterator[dict[str, Any]]:
+    def measure(self, phase: str, unit: str, units: int = 0) -> Iterator[None]:
         """Adds the block's CPU to `phase` (a phase measured in several blocks, such as the latency phase's
-        clearing days, adds up). The entry is yielded so `units` can be set once the block knows them."""
+        clearing days, adds up); `units` may also be given later (`count`)."""
         entry = self.phases.setdefault(phase, {"unit": unit, "units": 0, "seconds": 0.0, "cpu_seconds": {}})
         entry["units"] += units
         before, own, started = process_usage(), time.process_time(), time.perf_counter()
         try:
-            yield entry
+            yield
         finally:
             # The load generator (and the floor) share the cores; read before scanning /proc, which is ours.
             own = time.process_time() - own
@@ -123,6 +123,10 @@ class PhaseCpu:
             spent["bench"] = own
             for name, cpu in spent.items():
                 entry["cpu_seconds"][name] = round(entry["cpu_seconds"].get(name, 0.0) + cpu, 2)
+
+    def count(self, phase: str, units: int) -> None:
+        """The units a phase's CPU is divided by, once known (the month's members are counted after it)."""
+        self.phases[phase]["units"] = units
 
     def per_unit_ms(self) -> dict[str, dict[str, float]]:
         """Each phase's CPU milliseconds per unit, by process, with the total."""

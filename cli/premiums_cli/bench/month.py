@@ -52,9 +52,9 @@ def mixed_renewal(index: int, start: date, rng: random.Random) -> EnrollmentSubm
     )
 
 
-async def _timed_days(to: date, label: str) -> float:
-    say(f"  {label}: the clock moves to {to}")
-    with PHASE_CPU.measure(label.split(" (")[0], "member"):
+async def _timed_days(to: date, phase: str) -> float:
+    say(f"  {phase} (timed): the clock moves to {to}")
+    with PHASE_CPU.measure(phase, "member"):
         started = time.perf_counter()
         await clock.advance(to=to)
         await idle.wait_idle(timeout=7200, quiet=True)
@@ -126,7 +126,7 @@ async def month_cycle(
     )
     await idle.wait_idle(timeout=3600, quiet=True)
 
-    bill_seconds = await _timed_days(bill_day, "bill day (timed)")
+    bill_seconds = await _timed_days(bill_day, "bill day")
     rng.shuffle(enrollments)
     on_autopay = enrollments[: int(members * autopay_share)]
     at_portal = enrollments[len(on_autopay) : len(on_autopay) + int(members * portal_share)]
@@ -136,7 +136,7 @@ async def month_cycle(
     set_up, refused = await _set_up_autopay(on_autopay, concurrency)
     if at_portal:
         await portal(at_portal, concurrency, phase="month: portal (not timed)")
-    rest_seconds = await _timed_days(start, "rest of the month (timed)")
+    rest_seconds = await _timed_days(start, "rest of the month")
 
     invoices = await _count("coverage", "SELECT count(*) FROM invoices WHERE enrollment_id = ANY($1)", ids)
     # The bill day bills every member the system has, not only this run's: that is the month's real size.
@@ -150,7 +150,7 @@ async def month_cycle(
         ids,
     )
     for phase in ("bill day", "rest of the month"):
-        PHASE_CPU.phases[phase]["units"] = billed
+        PHASE_CPU.count(phase, billed)
     return {
         "month_cycle_members": billed,
         "month_cycle_new_members": members,

@@ -107,7 +107,7 @@ class SmtpSession:
         try:
             # One timer for the run, moved on at each exchange: a context manager per exchange was 5% of the
             # notifications process's main thread in a month's profile.
-            async with asyncio.timeout(None) as deadline:
+            async with self._deadline() as deadline:
                 while True:
                     item = feed()
                     if item is None and held is None:
@@ -117,12 +117,12 @@ class SmtpSession:
                     self._writer.write(b"".join((held or b"", *(f"{c}\r\n".encode() for c in envelope))))
                     if held is not None:
                         held = None
-                        code, text = await self._read_reply()
-                        if code != 250:
+                        accepted = _content_answer(*await self._read_reply())
+                        if isinstance(accepted, SmtpReply):
                             self.close()
-                            answer(SmtpReply(code, text, "message"))
+                            answer(accepted)
                             return
-                        answer(text)
+                        answer(accepted)
                     if item is None:
                         return
                     refused = self._refusal(envelope, [await self._read_reply() for _ in envelope])
@@ -131,9 +131,6 @@ class SmtpSession:
                         answer(refused)
                         return
                     held = _dot_stuffed(item[1])
-        except (OSError, TimeoutError) as exc:
-            self.close()
-            raise SmtpDisconnected(f"the session broke: {exc!r}") from exc
         except BaseException:
             self.close()
             raise
@@ -165,10 +162,10 @@ class SmtpSession:
         if (refused := self._refusal(commands, replies)) is not None:
             raise refused
         self._writer.write(_dot_stuffed(message))
-        code, text = await self._read_reply()
-        if code != 250:
-            raise SmtpReply(code, text, "message")
-        return text
+        accepted = _content_answer(*await self._read_reply())
+        if isinstance(accepted, SmtpReply):
+            raise accepted
+        return accepted
 
     async def quit(self) -> None:
         if self.connected:
@@ -195,12 +192,12 @@ class SmtpSession:
             return await self._read_reply()
 
     @contextlib.asynccontextmanager
-    async def _deadline(self) -> AsyncIterator[None]:
-        """The session's timeout over a block (no task per read, unlike wait_for); a broken socket or a
-        server gone quiet is `SmtpDisconnected`."""
+    async def _deadline(self) -> AsyncIterator[asyncio.Timeout]:
+        """The session's timeout over a block (no task per read, unlike wait_for), which the block may move on
+        (`reschedule`); a broken socket or a server gone quiet is `SmtpDisconnected`."""
         try:
-            async with asyncio.timeout(self._timeout):
-                yield
+            async with asyncio.timeout(self._timeout) as deadline:
+                yield deadline
         except (OSError, TimeoutError) as exc:
             raise SmtpDisconnected(f"the session broke: {exc!r}") from exc
 
@@ -218,6 +215,11 @@ class SmtpSession:
             if line[3:4] != "-":
                 return int(line[:3]), "\n".join(lines)
         raise SmtpDisconnected("a reply of too many lines")
+
+
+def _content_answer(code: int, text: str) -> str | SmtpReply:
+    """The server's answer to a message's content: its acceptance text, or the refusal."""
+    return text if code == 250 else SmtpReply(code, text, "message")
 
 
 def _dot_stuffed(message: bytes) -> bytes:
