@@ -70,3 +70,15 @@ def test_the_cpu_table_has_a_row_per_phase_and_a_column_per_process() -> None:
     assert "| portal (payment) | 2.00 | 0.00 | 4.50 | 6.50 |" in rows
     assert "| email (email) | 0.00 | 1.10 | 0.00 | 1.10 |" in rows
     assert cpu_table(_result()) == ""
+
+
+def test_the_table_names_the_machine_it_measured() -> None:
+    """The same code measured about three times faster on one 2-core machine than on another: a figure
+    without its machine cannot be compared."""
+    from premiums_cli.bench.measure import machine
+
+    here = machine()
+    assert here["cores"] >= 1 and here["memory_gb"] > 0 and here["cpu"]
+    first = table(_result(machine={"cpu": "AMD EPYC", "cores": 2, "memory_gb": 23.5})).splitlines()[0]
+    assert first.endswith("on 2 cores of AMD EPYC, 23.5 GB.")
+    assert table(_result()).splitlines()[0].endswith("members in the payment phases; one process per service).")

@@ -28,7 +28,7 @@ from premiums_contracts.events import EnrollmentSubmitted
 from premiums_cli import clock, idle
 from premiums_cli.bench import payments_flow, report
 from premiums_cli.bench.floor import floor
-from premiums_cli.bench.measure import PHASE_CPU, process_usage, say, usage_between
+from premiums_cli.bench.measure import PHASE_CPU, machine, process_usage, say, usage_between
 from premiums_cli.bench.month import month_cycle
 from premiums_cli.demo import first_of_month_after_next, new_enrollment
 from premiums_cli.stack import scale, status
@@ -164,6 +164,7 @@ def _run(args: argparse.Namespace) -> int:
         "seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
         "replicas": {name: wanted.get(name, 1) for name in SERVICE_PROCESSES},
         "replicas_note": ", ".join(f"{n} × {c}" for n, c in wanted.items()) or "one process per service",
+        "machine": machine(),
         **result,
     }
     path = report.write_json(result)

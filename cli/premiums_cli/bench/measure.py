@@ -43,6 +43,28 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))], 1)
 
 
+def machine() -> dict[str, Any]:
+    """The machine a run measured: figures are comparable only between runs on the same processor.
+
+    The same code measured about three times faster on one 2-core machine than on another of the same size
+    (see the README's Performance section), so every result says which it was."""
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory_kb = 0
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpu": model,
+        "cores": len(os.sched_getaffinity(0)),
+        "memory_gb": round(memory_kb / 1024 / 1024, 1),
+        "python": sys.version.split()[0],
+    }
+
+
 def _stat(pid: int) -> tuple[int, float, float]:
     """(parent pid, CPU seconds of the process itself, CPU seconds of its reaped children)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

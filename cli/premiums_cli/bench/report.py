@@ -50,6 +50,12 @@ def _label(label: str, result: dict[str, Any]) -> str:
     return label.replace("200/s", f"{result.get('latency_rate_per_s') or 200}/s")
 
 
+def _on(machine: dict[str, Any] | None) -> str:
+    if not machine:
+        return ""
+    return f" on {machine['cores']} cores of {machine['cpu']}, {machine['memory_gb']:g} GB"
+
+
 def _met(value: float, target: float, higher: bool) -> bool:
     return value >= target if higher else value <= target
 
@@ -58,7 +64,9 @@ def table(result: dict[str, Any]) -> str:
     rows = [
         f"Measured {result['at']} with `{result['command']}` ({result['members']:,} members in the payment phases"
         + (f", {result['month_cycle_members']:,} in the month cycle" if result.get("month_cycle_members") else "")
-        + f"; {result.get('replicas_note', 'one process per service')}).",
+        + f"; {result.get('replicas_note', 'one process per service')})"
+        + _on(result.get("machine"))
+        + ".",
         "",
         "| figure | measured | target | met |",
         "|---|---|---|---|",

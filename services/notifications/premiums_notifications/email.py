@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import functools
+import logging
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from premiums_notifications.smtp_client import SmtpDisconnected, SmtpError, Smtp
 SENDER_ADDRESS = "no-reply@premiums.example"
 SENDER = f"Health Connector <{SENDER_ADDRESS}>"
 DEFAULT_CONNECTIONS = 8
+log = logging.getLogger(__name__)
 _SUBJECT_POLICY = policy.SMTPUTF8.clone(linesep="\r\n")
 
 
@@ -94,6 +96,10 @@ class SmtpChannel:
             try:
                 while run.pending:
                     smtp = await self._session(smtp, run)
+            except Exception:  # a fault of ours: the answers the other sessions have must not be lost with it
+                log.exception("SMTP session failed unexpectedly; its notices in flight will be tried again")
+                if smtp is not None:
+                    smtp.close()
             finally:
                 if smtp is not None and smtp.connected:
                     self._idle.append(smtp)

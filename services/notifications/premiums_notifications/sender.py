@@ -96,7 +96,9 @@ class Sender:
         with SKIP LOCKED, so the loops, like replicas, never take the same notice)."""
         listener = await self._listen()
         try:
-            await asyncio.gather(*(self._lane() for _ in range(lanes)))
+            async with asyncio.TaskGroup() as lanes_running:  # one lane failing stops the other: none is orphaned
+                for _ in range(lanes):
+                    lanes_running.create_task(self._lane())
         finally:
             self.renderer.close()
             if listener is not None:

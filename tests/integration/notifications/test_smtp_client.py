@@ -296,3 +296,26 @@ async def test_the_channel_sends_each_notice_once_around_a_refusal_and_a_broken_
         await channel.close()
         server.close()
         await server.wait_closed()
+
+
+async def test_a_fault_of_ours_in_one_session_keeps_every_answer_already_given() -> None:
+    """A notice that breaks the channel's own code (here a contact that is not a mapping) must not take the
+    batch's answers with it: `deliver` still returns one result per notice, those accepted say so, the rest are
+    `Unavailable` (tried again later), and the broken session is not reused."""
+    server, stored = await _scripted("nobody@example.org", b"reject me")
+    port = server.sockets[0].getsockname()[1]
+    outbounds = [_outbound(n, "Your bill is ready.") for n in range(6)]
+    outbounds[3] = Outbound("ntf_3", "mbr_3", "N1", None, outbounds[3].rendered)  # type: ignore[arg-type]
+    channel = SmtpChannel("127.0.0.1", port, connections=1)
+    try:
+        results = await channel.deliver(outbounds)
+        assert len(results) == 6
+        accepted = [n for n, r in enumerate(results) if r == "queued"]
+        assert accepted and all(isinstance(r, Unavailable) for n, r in enumerate(results) if n not in accepted)
+        assert len(stored) == len(accepted), "every notice called accepted was stored, and no other"
+        assert not channel._idle, "a session left in an unknown state goes back to no pool"
+        assert await channel.deliver([_outbound(9, "Your bill is ready.")]) == ["queued"]
+    finally:
+        await channel.close()
+        server.close()
+        await server.wait_closed()
