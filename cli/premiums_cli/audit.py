@@ -211,6 +211,16 @@ def audit(facts: Facts) -> list[Check]:
     return [check(facts) for check in CHECKS]
 
 
+def summary(checks: list[Check]) -> dict[str, Any]:
+    """What a benchmark records of an audit: clean or not, how many checks, the first breaches of each."""
+    return {
+        "clean": all(c.ok for c in checks),
+        "checks": len(checks),
+        "checked": {c.name: c.checked for c in checks},
+        "breaches": {c.name: c.breaches[:5] for c in checks if not c.ok},
+    }
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("audit", help="check the invariants across services; exit 1 on a breach")
     parser.add_argument("--json", action="store_true")

@@ -82,3 +82,15 @@ def test_the_table_names_the_machine_it_measured() -> None:
     first = table(_result(machine={"cpu": "AMD EPYC", "cores": 2, "memory_gb": 23.5})).splitlines()[0]
     assert first.endswith("on 2 cores of AMD EPYC, 23.5 GB.")
     assert table(_result()).splitlines()[0].endswith("members in the payment phases; one process per service).")
+
+
+def test_the_audit_after_a_run_is_recorded_and_a_breach_is_named() -> None:
+    """Issue 8: throughput must not cost correctness; each run ends with `premiums audit` and says what it found."""
+    from premiums_cli.audit import Check, summary
+
+    clean = summary([Check("a", 10, []), Check("b", 3, [])])
+    assert clean == {"clean": True, "checks": 2, "checked": {"a": 10, "b": 3}, "breaches": {}}
+    assert table(_result(audit=clean)).endswith("Audit after the run (`premiums audit`): clean, 2 of 2 checks.")
+    broken = summary([Check("a", 10, []), Check("one confirmation", 3, [f"pay_{n}: 2 sent" for n in range(9)])])
+    assert not broken["clean"] and broken["breaches"] == {"one confirmation": [f"pay_{n}: 2 sent" for n in range(5)]}
+    assert "**1 of 2 checks breached** (one confirmation: pay_0: 2 sent, pay_1" in table(_result(audit=broken))

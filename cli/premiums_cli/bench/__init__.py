@@ -25,7 +25,7 @@ from typing import Any
 
 from premiums_contracts.events import EnrollmentSubmitted
 
-from premiums_cli import clock, idle
+from premiums_cli import audit, clock, idle
 from premiums_cli.bench import payments_flow, report
 from premiums_cli.bench.floor import floor
 from premiums_cli.bench.measure import PHASE_CPU, machine, process_usage, say, usage_between
@@ -110,6 +110,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     result["phase_cpu_ms_per_unit"] = PHASE_CPU.per_unit_ms()
     if result.get("steady_payments_per_s") and result.get("floor_payments_per_s"):
         result["floor_ratio"] = round(result["steady_payments_per_s"] / result["floor_payments_per_s"], 3)
+    say("audit: the invariants across services on the run's data (not timed; `premiums audit`)")
+    await idle.wait_idle(timeout=600)
+    result["audit"] = audit.summary(audit.audit(await audit.gather_facts()))
     return result
 
 
@@ -177,4 +180,4 @@ def _run(args: argparse.Namespace) -> int:
     if cpu := report.cpu_table(result):
         print(f"\n{cpu}")
     say(f"results: {path}" + (f", chart: {png}" if png else " (no chart: matplotlib is not installed)"))
-    return 0
+    return 0 if result["audit"]["clean"] else 1  # throughput must not cost correctness

@@ -83,7 +83,18 @@ def table(result: dict[str, Any]) -> str:
     for key, label in CONTEXT:
         if (value := result.get(key)) is not None:
             rows.append(f"| {label} | {value:,} | (no target) | |")
+    if audited := result.get("audit"):
+        rows += ["", _audit_line(audited)]
     return "\n".join(rows)
+
+
+def _audit_line(audited: dict[str, Any]) -> str:
+    checks = audited["checks"]
+    if audited["clean"]:
+        return f"Audit after the run (`premiums audit`): clean, {checks} of {checks} checks."
+    broken = "; ".join(f"{name}: {', '.join(first)}" for name, first in audited["breaches"].items())
+    breached = len(audited["breaches"])
+    return f"Audit after the run (`premiums audit`): **{breached} of {checks} checks breached** ({broken})."
 
 
 def cpu_table(result: dict[str, Any]) -> str:
