@@ -232,6 +232,10 @@ type session struct {
 	from    string
 	rcpts   []string
 	buf     []byte
+
+	chunked bool // a BDAT transaction is under way (RFC 3030): buf holds the chunks so far
+	header  int  // where the message starts in buf, after the Return-Path and X-Envelope-To lines
+	tooBig  bool // the chunks so far are over maxMessage: the rest is read and dropped
 }
 
 func (s *session) reply(line string) {
@@ -250,6 +254,8 @@ func (s *session) reset() {
 	s.inMail = false
 	s.from = ""
 	s.rcpts = s.rcpts[:0]
+	s.chunked = false
+	s.tooBig = false
 }
 
 // awaitCommand flushes the replies and arms the idle timeout; false when the server is stopping.
@@ -345,6 +351,7 @@ func (s *session) command(line []byte) bool {
 		s.reply("250-8BITMIME")
 		s.reply("250-SIZE " + strconv.Itoa(maxMessage))
 		s.reply("250-PIPELINING")
+		s.reply("250-CHUNKING")
 		s.reply("250 SMTPUTF8")
 	case "HELO":
 		if arg == "" {
@@ -360,6 +367,8 @@ func (s *session) command(line []byte) bool {
 		s.rcpt(arg)
 	case "DATA":
 		return s.data(arg)
+	case "BDAT":
+		return s.bdat(arg)
 	case "RSET":
 		if arg != "" {
 			s.reply("501 Syntax: RSET")
@@ -379,7 +388,7 @@ func (s *session) command(line []byte) bool {
 		}
 		s.reply("252 Cannot VRFY user, but will accept message and attempt delivery")
 	case "HELP":
-		s.reply("250 Supported commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY")
+		s.reply("250 Supported commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY")
 	case "":
 		s.reply("500 Error: bad syntax")
 	default:
@@ -491,18 +500,14 @@ func (s *session) data(arg string) bool {
 		s.reply("501 Syntax: DATA")
 		return true
 	}
+	if s.chunked {
+		s.reply("503 Error: BDAT transaction in progress")
+		return true
+	}
 	s.reply("354 End data with <CR><LF>.<CR><LF>")
 	s.conn.SetReadDeadline(time.Now().Add(dataTimeout))
 
-	buf := s.buf[:0]
-	buf = append(buf, "Return-Path: <"...)
-	buf = append(buf, s.from...)
-	buf = append(buf, ">\r\n"...)
-	for _, rcpt := range s.rcpts {
-		buf = append(buf, "X-Envelope-To: <"...)
-		buf = append(buf, rcpt...)
-		buf = append(buf, ">\r\n"...)
-	}
+	buf := s.envelopeHeader()
 	header := len(buf)
 	tooBig := false
 	atLineStart := true
@@ -530,6 +535,26 @@ func (s *session) data(arg string) bool {
 		}
 		buf = append(buf, chunk...)
 	}
+	s.finish(buf, tooBig)
+	return true
+}
+
+// envelopeHeader starts a message in the session's buffer: its Return-Path and one X-Envelope-To per recipient.
+func (s *session) envelopeHeader() []byte {
+	buf := s.buf[:0]
+	buf = append(buf, "Return-Path: <"...)
+	buf = append(buf, s.from...)
+	buf = append(buf, ">\r\n"...)
+	for _, rcpt := range s.rcpts {
+		buf = append(buf, "X-Envelope-To: <"...)
+		buf = append(buf, rcpt...)
+		buf = append(buf, ">\r\n"...)
+	}
+	return buf
+}
+
+// finish stores a whole message (or says it was too big), answers, and ends the transaction.
+func (s *session) finish(buf []byte, tooBig bool) {
 	if cap(buf) <= keepBuffer {
 		s.buf = buf[:0]
 	} else {
@@ -549,6 +574,69 @@ func (s *session) data(arg string) bool {
 		}
 	}
 	s.reset()
+}
+
+// bdat receives one chunk of a message (RFC 3030 CHUNKING): exactly size octets follow the command, with no
+// dot-stuffing and no end marker. The octets are read whatever the answer, so a client that pipelines whole
+// transactions (MAIL, RCPT, BDAT LAST and the message in one write) stays in step after a refusal. The chunk
+// marked LAST completes the message, which is stored as DATA would store it. false ends the session.
+func (s *session) bdat(arg string) bool {
+	sizeArg, last, _ := strings.Cut(arg, " ")
+	last = strings.TrimSpace(last)
+	size, err := strconv.ParseUint(sizeArg, 10, 63)
+	if err != nil || (last != "" && !strings.EqualFold(last, "LAST")) {
+		s.reply("501 Syntax: BDAT chunk-size [LAST]")
+		return false // the chunk's length is unknown: the session cannot stay in step
+	}
+	s.conn.SetReadDeadline(time.Now().Add(dataTimeout))
+	refusal := ""
+	switch {
+	case !s.greeted:
+		refusal = "503 Error: send HELO first"
+	case !s.inMail:
+		refusal = "503 Error: need MAIL command"
+	case len(s.rcpts) == 0:
+		refusal = "554 Error: no valid recipients"
+	}
+	if refusal != "" {
+		if _, err := s.r.Discard(int(size)); err != nil {
+			return false
+		}
+		s.reply(refusal)
+		if last != "" {
+			s.reset()
+		}
+		return true
+	}
+	buf := s.buf
+	if !s.chunked {
+		s.chunked = true
+		buf = s.envelopeHeader()
+		s.header = len(buf)
+	}
+	if s.tooBig || uint64(len(buf)-s.header)+size > maxMessage {
+		s.tooBig = true
+		if _, err := s.r.Discard(int(size)); err != nil {
+			return false
+		}
+	} else {
+		start := len(buf)
+		if cap(buf)-start < int(size) {
+			grown := make([]byte, start, start+int(size))
+			copy(grown, buf)
+			buf = grown
+		}
+		buf = buf[:start+int(size)]
+		if _, err := io.ReadFull(s.r, buf[start:]); err != nil {
+			return false // the connection broke mid-chunk: nothing is stored
+		}
+	}
+	s.buf = buf
+	if last == "" {
+		s.reply("250 " + strconv.FormatUint(size, 10) + " octets received")
+		return true
+	}
+	s.finish(buf, s.tooBig)
 	return true
 }
 

@@ -107,3 +107,60 @@ def test_messages_are_stored_with_their_envelope_and_survive_utf8_and_leading_do
 
     # byte for byte: the envelope lines, then the message exactly as the client meant it (dots unstuffed)
     assert second.read_bytes() == b"Return-Path: <>\r\nX-Envelope-To: <ops@premiums.example>\r\n" + raw
+
+
+def _replies(sock: socket.socket, count: int) -> list[str]:
+    """`count` replies (the last line of each), read from a raw socket."""
+    buffer, replies = b"", []
+    while len(replies) < count:
+        chunk = sock.recv(65536)
+        assert chunk, f"the sink closed the connection after {replies}"
+        buffer += chunk
+        while b"\r\n" in buffer and len(replies) < count:
+            line, buffer = buffer.split(b"\r\n", 1)
+            if line[3:4] != b"-":
+                replies.append(line.decode())
+    return replies
+
+
+def test_chunking_takes_whole_pipelined_transactions_and_reads_a_refused_chunk_all_the_same(sink: Sink) -> None:
+    """RFC 3030 with RFC 2920: MAIL, RCPT, BDAT and the octets go in one write; chunks are taken as they are (no
+    dot-unstuffing, no end marker); a refused transaction's chunk is still read, so the session stays in step."""
+    first, second = b".leading dot\r\n", b"..two dots stay two\r\n.\r\nend\r\n"
+    third = b"Subject: after a refusal\r\n\r\nstill in step\r\n"
+    with socket.create_connection(("127.0.0.1", sink.port), timeout=10) as sock:
+        assert _replies(sock, 1)[0].startswith("220")
+        sock.sendall(b"EHLO client.example\r\n")
+        sock.settimeout(10)
+        features = b""
+        while not features.endswith(b"250 SMTPUTF8\r\n"):
+            features += sock.recv(4096)
+        assert b"250-CHUNKING" in features and b"250-PIPELINING" in features
+        sock.sendall(
+            b"MAIL FROM:<a@premiums.example>\r\nRCPT TO:<m0@example.org>\r\n"
+            + f"BDAT {len(first)}\r\n".encode()
+            + first
+            + f"BDAT {len(second)} LAST\r\n".encode()
+            + second
+            # no valid recipient: the chunk is refused and read all the same
+            + b"MAIL FROM:<a@premiums.example>\r\nRCPT TO:<>\r\nBDAT 12 LAST\r\nMAIL FROM:<>"
+            # a chunk with no transaction at all (its octets look like a command and are not one), then RSET
+            + b"BDAT 6 LAST\r\nRSET\r\nRSET\r\n"
+            + b"MAIL FROM:<a@premiums.example>\r\nRCPT TO:<m1@example.org>\r\n"
+            + f"BDAT {len(third)} LAST\r\n".encode()
+            + third
+        )
+        replies = _replies(sock, 12)
+        accepted = "250 Message accepted for delivery"
+        assert replies[:4] == ["250 OK", "250 OK", f"250 {len(first)} octets received", accepted]
+        assert replies[4].startswith("250") and replies[5].startswith("501") and replies[6].startswith("554")
+        assert replies[7].startswith("503") and replies[8] == "250 OK"
+        assert replies[9:] == ["250 OK", "250 OK", accepted]
+        sock.sendall(b"BDAT not-a-size\r\n")
+        assert _replies(sock, 1)[0].startswith("501")
+        assert sock.recv(1) == b"", "a chunk of unknown length ends the session"
+    stored = [p.read_bytes() for p in sink.stored()]
+    assert stored == [
+        b"Return-Path: <a@premiums.example>\r\nX-Envelope-To: <m0@example.org>\r\n" + first + second,
+        b"Return-Path: <a@premiums.example>\r\nX-Envelope-To: <m1@example.org>\r\n" + third,
+    ]

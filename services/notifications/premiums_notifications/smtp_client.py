@@ -10,6 +10,13 @@ already has. This session writes MAIL, RCPT and DATA in one packet when the serv
 the same packet as the next message's MAIL, RCPT and DATA (RFC 2920 §3.1 lets message content open a group),
 so a message costs one write and one round trip instead of two of each.
 
+A server that also offers CHUNKING (RFC 3030) takes whole transactions pipelined: MAIL, RCPT, `BDAT <size> LAST`
+and the message itself, with no 354 to wait for and no dot-stuffing, for up to `GROUP_MESSAGES` messages in one
+write, then their replies in order. On loopback a write costs far more than the bytes it carries (the profile of
+a month put a fifth of the notifications process in `StreamWriter.write`), so a group of sixteen messages costs
+about one write instead of sixteen. A refused message no longer ends the session: the server reads a refused
+chunk all the same, so every message of the group has its own answer.
+
 It speaks plain SMTP only, as the channel always has: no STARTTLS, no AUTH (the relay is local or
 reached over a private network).
 """
@@ -22,6 +29,10 @@ from collections.abc import AsyncIterator, Callable
 
 LOCAL_NAME = "premiums.example"
 MAX_REPLY_LINES = 100
+GROUP_MESSAGES = 16  # CHUNKING: whole transactions in one write, up to this many messages
+GROUP_BYTES = 256 * 1024  # … or about this many bytes
+DATA_STEPS = (("MAIL FROM", 250), ("RCPT TO", 250), ("DATA", 354))
+CHUNK_STEPS = (("MAIL FROM", 250), ("RCPT TO", 250), ("message", 250))
 
 
 class SmtpError(Exception):
@@ -44,6 +55,7 @@ class SmtpSession:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float) -> None:
         self._reader, self._writer, self._timeout = reader, writer, timeout
         self.pipelining = False
+        self.chunking = False
         self.connected = True
 
     @classmethod
@@ -56,7 +68,9 @@ class SmtpSession:
             writer.write(f"EHLO {LOCAL_NAME}\r\n".encode())
             code, text = await session._reply()
             if code == 250:
-                session.pipelining = any(line.upper() == "PIPELINING" for line in text.splitlines()[1:])
+                keywords = {line.split(" ")[0].upper() for line in text.splitlines()[1:]}
+                session.pipelining = "PIPELINING" in keywords
+                session.chunking = session.pipelining and "CHUNKING" in keywords
             else:
                 writer.write(f"HELO {LOCAL_NAME}\r\n".encode())
                 await session._expect("HELO", 250)
@@ -88,12 +102,15 @@ class SmtpSession:
         """Send `feed()`'s (recipient, message) pairs one after another until it returns None.
 
         `answer` is called once per message fed, in order, with the server's acceptance text or the
-        `SmtpReply` that refused it. After a refusal the session is closed and the call returns: a message
-        fed but not answered (at most one, whose envelope went out with the refused content) was not sent.
+        `SmtpReply` that refused it. Without CHUNKING, after a refusal the session is closed and the call
+        returns: a message fed but not answered (at most one, whose envelope went out with the refused content)
+        was not sent. With CHUNKING a refusal answers its message and the run goes on.
         A broken session raises `SmtpDisconnected`; the messages fed and not answered are then unknown.
         With pipelining, a message is answered only once the next one is fed (its content travels with the
-        next envelope), so `feed` is called before the previous message's answer.
+        next envelope, or the next ones share its write), so `feed` is called before the previous message's answer.
         """
+        if self.chunking:
+            return await self._send_chunked(sender, feed, answer)
         if not self.pipelining:
             while (item := feed()) is not None:
                 try:
@@ -125,7 +142,7 @@ class SmtpSession:
                         answer(accepted)
                     if item is None:
                         return
-                    refused = self._refusal(envelope, [await self._read_reply() for _ in envelope])
+                    refused = self._refusal(DATA_STEPS, [await self._read_reply() for _ in envelope])
                     if refused is not None:
                         self.close()
                         answer(refused)
@@ -135,16 +152,49 @@ class SmtpSession:
             self.close()
             raise
 
+    async def _send_chunked(
+        self,
+        sender: str,
+        feed: Callable[[], tuple[str, bytes] | None],
+        answer: Callable[[str | SmtpReply], None],
+    ) -> None:
+        """RFC 3030 with RFC 2920: up to `GROUP_MESSAGES` whole transactions per write, answered in order."""
+        mail = f"MAIL FROM:<{sender}>\r\n".encode()
+        loop = asyncio.get_running_loop()
+        try:
+            async with self._deadline() as deadline:
+                while True:
+                    group: list[bytes] = []
+                    size = 0
+                    while len(group) < GROUP_MESSAGES and size < GROUP_BYTES and (item := feed()) is not None:
+                        recipient, message = item
+                        envelope = f"RCPT TO:<{recipient}>\r\nBDAT {len(message)} LAST\r\n".encode()
+                        group += (mail, envelope, message)
+                        size += len(message)
+                    if not group:
+                        return
+                    deadline.reschedule(loop.time() + self._timeout)
+                    self._writer.write(b"".join(group))
+                    for _ in range(len(group) // 3):
+                        replies = [await self._read_reply() for _ in CHUNK_STEPS]
+                        refused = self._refusal(CHUNK_STEPS, replies)
+                        answer(replies[-1][1] if refused is None else refused)
+                        deadline.reschedule(loop.time() + self._timeout)
+        except BaseException:
+            self.close()
+            raise
+
     @staticmethod
     def _envelope(sender: str, recipient: str) -> tuple[str, ...]:
         return (f"MAIL FROM:<{sender}>", f"RCPT TO:<{recipient}>", "DATA")
 
     @staticmethod
-    def _refusal(commands: tuple[str, ...], replies: list[tuple[int, str]]) -> SmtpReply | None:
-        """The first reply to MAIL, RCPT or DATA that is not the one it should be (250 or 251, 250, 354)."""
-        for command, want, (code, text) in zip(commands, (250, 250, 354), replies, strict=False):
+    def _refusal(steps: tuple[tuple[str, int], ...], replies: list[tuple[int, str]]) -> SmtpReply | None:
+        """The first reply to MAIL, RCPT and DATA (or the chunk) that is not the one it should be (250 or 251
+        to MAIL and RCPT, 354 to DATA, 250 to a chunk)."""
+        for (command, want), (code, text) in zip(steps, replies, strict=False):
             if code != want and not (want == 250 and code == 251):
-                return SmtpReply(code, text, command.split(":")[0])
+                return SmtpReply(code, text, command)
         return None
 
     async def _send(self, sender: str, recipient: str, message: bytes) -> str:
@@ -157,9 +207,9 @@ class SmtpSession:
             for command in commands:
                 self._writer.write(f"{command}\r\n".encode())
                 replies.append(await self._read_reply())
-                if self._refusal(commands[: len(replies)], replies) is not None:
+                if self._refusal(DATA_STEPS, replies) is not None:
                     break
-        if (refused := self._refusal(commands, replies)) is not None:
+        if (refused := self._refusal(DATA_STEPS, replies)) is not None:
             raise refused
         self._writer.write(_dot_stuffed(message))
         accepted = _content_answer(*await self._read_reply())

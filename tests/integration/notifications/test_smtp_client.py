@@ -1,5 +1,6 @@
-"""The email channel's own SMTP session against real servers: the Go sink (which offers PIPELINING, so MAIL,
-RCPT and DATA go in one packet) and aiosmtpd (which does not, so they go one by one)."""
+"""The email channel's own SMTP session against real servers: the Go sink (which offers PIPELINING and CHUNKING,
+so whole transactions go in one packet, or with CHUNKING set aside MAIL, RCPT and DATA in one) and aiosmtpd (which
+offers neither, so they go one by one)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def aiosmtpd_server() -> Any:
 
 async def test_pipelined_messages_arrive_whole_with_their_dots_on_the_go_sink(sink: Sink) -> None:  # noqa: F811
     session = await SmtpSession.open("127.0.0.1", sink.port)
-    assert session.pipelining, "the Go sink advertises PIPELINING"
+    assert session.pipelining and session.chunking, "the Go sink advertises PIPELINING and CHUNKING"
     for n in range(3):
         answer = await session.send("a@premiums.example", f"m{n}@example.org", MESSAGE)
         assert answer
@@ -158,10 +159,16 @@ class Feed:
         self.answers.append(reply)
 
 
-async def test_a_run_of_messages_goes_one_packet_per_message_and_each_is_answered_in_order(sink: Sink) -> None:  # noqa: F811
-    """RFC 2920 §3.1: a message's content opens the next envelope's group; every message still gets its own
-    answer, and each arrives whole."""
+@pytest.mark.parametrize("chunking", [False, True], ids=["data", "bdat"])
+async def test_a_run_of_messages_shares_packets_and_each_is_answered_in_order(
+    sink: Sink,  # noqa: F811
+    chunking: bool,
+) -> None:
+    """RFC 2920 §3.1: a message's content opens the next envelope's group (DATA, dot-stuffed); with RFC 3030
+    CHUNKING whole transactions share a packet (BDAT, sent as is). Either way every message gets its own answer
+    and arrives whole, leading dots and all."""
     session = await SmtpSession.open("127.0.0.1", sink.port)
+    session.chunking = chunking
     feed = Feed([(f"m{n}@example.org", MESSAGE) for n in range(5)])
     await session.send_each("a@premiums.example", feed.next, feed.answer)
     assert feed.fed == 5 and len(feed.answers) == 5 and all(isinstance(a, str) and a for a in feed.answers)
@@ -319,3 +326,20 @@ async def test_a_fault_of_ours_in_one_session_keeps_every_answer_already_given()
         await channel.close()
         server.close()
         await server.wait_closed()
+
+
+async def test_with_chunking_a_refused_recipient_answers_its_message_and_the_run_goes_on(sink: Sink) -> None:  # noqa: F811
+    """RFC 3030: the server reads a refused transaction's chunk all the same, so a refusal in the middle of a
+    group is that message's answer and the messages after it still go out, on the same session."""
+    session = await SmtpSession.open("127.0.0.1", sink.port)
+    items = [(f"m{n}@example.org", MESSAGE) for n in range(40)]
+    items[17] = ("", MESSAGE)  # the Go sink refuses an empty recipient: 501, then 554 for the chunk
+    feed = Feed(items)
+    await session.send_each("a@premiums.example", feed.next, feed.answer)
+    refused = feed.answers[17]
+    assert isinstance(refused, SmtpReply) and (refused.command, refused.code) == ("RCPT TO", 501)
+    assert [a for n, a in enumerate(feed.answers) if n != 17] == ["Message accepted for delivery"] * 39
+    assert session.connected
+    await session.quit()
+    recipients = [email.message_from_bytes(p.read_bytes())["X-Envelope-To"] for p in sink.stored()]
+    assert recipients == [f"<m{n}@example.org>" for n in range(40) if n != 17]
