@@ -165,17 +165,17 @@ class SmtpSession:
             async with self._deadline() as deadline:
                 while True:
                     group: list[bytes] = []
-                    size = 0
-                    while len(group) < GROUP_MESSAGES and size < GROUP_BYTES and (item := feed()) is not None:
+                    messages = size = 0
+                    while messages < GROUP_MESSAGES and size < GROUP_BYTES and (item := feed()) is not None:
                         recipient, message = item
                         envelope = f"RCPT TO:<{recipient}>\r\nBDAT {len(message)} LAST\r\n".encode()
                         group += (mail, envelope, message)
-                        size += len(message)
-                    if not group:
+                        messages, size = messages + 1, size + len(message)
+                    if not messages:
                         return
                     deadline.reschedule(loop.time() + self._timeout)
                     self._writer.write(b"".join(group))
-                    for _ in range(len(group) // 3):
+                    for _ in range(messages):
                         replies = [await self._read_reply() for _ in CHUNK_STEPS]
                         refused = self._refusal(CHUNK_STEPS, replies)
                         answer(replies[-1][1] if refused is None else refused)

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from premiums_notifications.channels import Outbound, Unavailable
 from premiums_notifications.email import SmtpChannel
 from premiums_notifications.renderer import Rendered
-from premiums_notifications.smtp_client import SmtpDisconnected, SmtpReply, SmtpSession
+from premiums_notifications.smtp_client import GROUP_MESSAGES, SmtpDisconnected, SmtpReply, SmtpSession
 
 from tests.integration.test_smtp_sink import Sink, free_port, sink  # noqa: F401  (the Go sink fixture)
 
@@ -335,7 +335,16 @@ async def test_with_chunking_a_refused_recipient_answers_its_message_and_the_run
     items = [(f"m{n}@example.org", MESSAGE) for n in range(40)]
     items[17] = ("", MESSAGE)  # the Go sink refuses an empty recipient: 501, then 554 for the chunk
     feed = Feed(items)
-    await session.send_each("a@premiums.example", feed.next, feed.answer)
+    fed_when_answered: list[int] = []
+
+    def answer(reply: str | SmtpReply) -> None:
+        fed_when_answered.append(feed.fed)
+        feed.answer(reply)
+
+    await session.send_each("a@premiums.example", feed.next, answer)
+    assert fed_when_answered[0] == GROUP_MESSAGES and fed_when_answered[GROUP_MESSAGES] == 2 * GROUP_MESSAGES, (
+        "a group of messages goes out in one write before the first answer is read"
+    )
     refused = feed.answers[17]
     assert isinstance(refused, SmtpReply) and (refused.command, refused.code) == ("RCPT TO", 501)
     assert [a for n, a in enumerate(feed.answers) if n != 17] == ["Message accepted for delivery"] * 39
