@@ -94,8 +94,8 @@ class Sender:
         self._wake = asyncio.Event()
 
     async def run(self, lanes: int = 2) -> None:
-        """`lanes` delivery loops at once, so one batch renders while another is on the wire (a batch's rows
-        are locked with SKIP LOCKED, so the loops, like replicas, never take the same notice)."""
+        """`lanes` delivery loops at once, so one batch renders while another is on the wire (rows are leased
+        with SKIP LOCKED, so the loops, like replicas, never take the same notice)."""
         listener = await self._listen()
         try:
             async with asyncio.TaskGroup() as lanes_running:  # one lane failing stops the other: none is orphaned
