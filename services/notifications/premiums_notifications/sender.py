@@ -1,18 +1,15 @@
-"""Delivers queued notices: claim due rows, render, send on their channel, record the answers and publish
+"""Delivers queued notices: lease due rows, render, send on their channel, record the answers and publish
 `NotificationSent` / `NotificationFailed` in the same transaction.
 
-The work is per batch, in one transaction: it locks up to `batch` due rows (`FOR UPDATE SKIP LOCKED`: other
-lanes and replicas take other rows), each channel gets its share at once (SMTP spreads it over a pool of
-connections), and bulk statements record every answer and store the events in the outbox before it commits.
-The transaction lasts as long as the batch is on the wire (tens of milliseconds to the local relay; at most the
-SMTP session timeout). The sender sleeps until PostgreSQL says a notice was queued (`NOTIFY notifications`,
-sent when the queueing transaction commits) or `idle_sleep` passes.
+The work is per batch: one transaction leases up to `batch` rows, each channel gets its share at once (SMTP
+spreads it over a pool of connections), and one transaction records every answer with bulk statements and
+stores the events in the outbox. The sender sleeps until PostgreSQL says a notice was queued
+(`NOTIFY notifications`, sent when the queueing transaction commits) or `idle_sleep` passes.
 
 Delivery is at least once towards the provider: a crash after the SMTP server accepted a message but before
-the batch commits re-sends it, with the same Message-ID, as soon as another lane or replica takes the row (the
-lock goes with the connection). An unreachable provider only postpones the row (exponential backoff); the row
-stays the one copy of the notice, so when the server comes back each notice goes out once. Attempts are counted
-when their answer is recorded: a process that died mid-batch did not count one.
+the row is marked sent re-sends it once the lease expires, with the same Message-ID. An unreachable provider
+only postpones the row (exponential backoff); the row stays the one copy of the notice, so when the server
+comes back each notice goes out once.
 """
 
 from __future__ import annotations
@@ -45,6 +42,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 BATCH = 200
 CHANNEL = "notifications"
+LEASE_SECONDS = 60
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -124,17 +122,18 @@ class Sender:
 
     async def deliver_due(self) -> int:
         async with self.pool().acquire() as con, con.transaction():
-            rows = await repo.claim_due(con, self.batch)
-            if not rows:
-                return 0
-            answers = _Answers()
-            by_channel: dict[str, list[_Prepared]] = defaultdict(list)
-            for prepared in await self._prepare(rows, answers):
-                by_channel[prepared.row["channel"]].append(prepared)
-            for channel_name, items in by_channel.items():
-                results = await self.channels[channel_name].deliver([p.outbound for p in items])
-                for item, result in zip(items, results, strict=True):
-                    self._record(item, cast(NoticeChannel, channel_name), result, answers)
+            rows = await repo.claim_due(con, self.batch, LEASE_SECONDS)
+        if not rows:
+            return 0
+        answers = _Answers()
+        by_channel: dict[str, list[_Prepared]] = defaultdict(list)
+        for prepared in await self._prepare(rows, answers):
+            by_channel[prepared.row["channel"]].append(prepared)
+        for channel_name, items in by_channel.items():
+            results = await self.channels[channel_name].deliver([p.outbound for p in items])
+            for item, result in zip(items, results, strict=True):
+                self._record(item, cast(NoticeChannel, channel_name), result, answers)
+        async with self.pool().acquire() as con, con.transaction():
             await repo.mark_sent_many(con, answers.sent)
             await repo.mark_failed_many(con, answers.failed)
             await repo.postpone_many(con, answers.postponed)
@@ -196,11 +195,10 @@ class Sender:
                 )
 
     def _retry_or_fail(self, row: Any, channel: NoticeChannel, reason: str, answers: _Answers) -> None:
-        attempts = row["attempts"] + 1  # this one included: it is counted when its answer is recorded
-        if attempts >= MAX_ATTEMPTS:
+        if row["attempts"] >= MAX_ATTEMPTS:
             self._fail(row, channel, reason, answers)
         else:
-            answers.postponed.append((row["notification_id"], self.backoff(attempts), reason))
+            answers.postponed.append((row["notification_id"], self.backoff(row["attempts"]), reason))
 
     def _fail(self, row: Any, channel: NoticeChannel, reason: str, answers: _Answers) -> None:
         event = NotificationFailed(
