@@ -48,6 +48,11 @@ type maildir struct {
 	root    string
 	pid     string
 	counter atomic.Uint64
+	// mu lets one session at a time create and rename files. Sessions storing at once contend for the
+	// directories' locks inside the kernel, which spins for them: eight threads storing 200,000 messages took
+	// 92 s of system CPU against 8.7 s for one thread, and a month's bill day cost the sink 44-67 s instead of
+	// 8-11. A store takes tens of microseconds, so one at a time is still thousands a second.
+	mu sync.Mutex
 }
 
 func openMaildir(root string) (*maildir, error) {
@@ -75,6 +80,8 @@ func (m *maildir) uniqueName() string {
 // store writes content to tmp/<name>, then renames it to new/<name>; it returns the name. Plain system
 // calls: os.OpenFile and os.Rename would add an fstat, four fcntl and an epoll_ctl per message.
 func (m *maildir) store(content []byte) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	name := m.uniqueName()
 	tmp := m.root + "/tmp/" + name
 	fd, err := syscall.Open(tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o666)
