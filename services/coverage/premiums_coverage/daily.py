@@ -122,10 +122,11 @@ class DailyWork:
     async def delinquency(self, con: asyncpg.Connection, today: date) -> AsyncIterator[list[Outgoing]]:
         """R2.7/R2.8: every account owing money for a month already due moves along its ladder.
 
-        `DAILY_CHUNK` accounts at a time, each chunk's notices yielded as it is assessed, so memory does not grow
-        with the number of members who did not pay."""
+        A delinquent account whose next step is not due today is not read (`review_due`). `DAILY_CHUNK`
+        accounts at a time, each chunk's notices yielded as it is assessed, so memory does not grow with the
+        number of members who did not pay."""
         last_due, after = last_month_due_by(today), ""
-        while rows := await repo.accounts_to_assess(con, last_due, after=after, limit=DAILY_CHUNK):
+        while rows := await repo.accounts_to_assess(con, last_due, today, after=after, limit=DAILY_CHUNK):
             events = await update_standing(con, rows, today, self.policy.threshold_percent)
             yield [self._out(e) for e in events]
             after = rows[-1]["enrollment_id"]

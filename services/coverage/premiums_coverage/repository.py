@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 from premiums_contracts.events import EnrollmentSubmitted, InvoiceIssued
 
+from premiums_coverage.domain.calendar import month_key
 from premiums_coverage.domain.delinquency import Account, SentNotice
 from premiums_coverage.domain.effectuation import BinderPayment
 from premiums_coverage.domain.ledger import Charge
@@ -403,16 +404,24 @@ def account_of(row: Any) -> Account:
     )
 
 
-async def accounts_to_assess(con: asyncpg.Connection, last_month_due: str, *, after: str, limit: int) -> list[Any]:
-    """The next `limit` accounts, in enrollment order after `after`, that are delinquent or active and owe money
-    for a month already due; locked. Paging by key visits each enrollment once however many pages there are."""
+async def accounts_to_assess(
+    con: asyncpg.Connection, last_month_due: str, today: date, *, after: str, limit: int
+) -> list[Any]:
+    """The next `limit` accounts, in enrollment order after `after`, that are active and owe money for a month
+    already due, or delinquent with a step due today (`domain.delinquency.review_due`, the same rule); locked.
+    Paging by key visits each enrollment once however many pages there are. The first condition reads only
+    the enrollment, so PostgreSQL applies it in the scan and sums no money for the accounts it skips."""
     return list(
         await con.fetch(
             ACCOUNTS_SQL
             + """
             WHERE e.enrollment_id > $2
-              AND (e.status = 'delinquent'
-                   OR (e.status = 'active' AND coalesce(c.due_total, 0) > coalesce(p.received, 0)))
+              AND (e.status = 'active'
+                   OR (e.status = 'delinquent'
+                       AND (e.ladder_month IS NULL
+                            OR (e.notice_level = 0 AND e.ladder_month <= $4)
+                            OR (e.notice_level > 0 AND (e.notice_pay_by IS NULL OR e.notice_pay_by < $5)))))
+              AND (e.status = 'delinquent' OR coalesce(c.due_total, 0) > coalesce(p.received, 0))
             ORDER BY e.enrollment_id
             LIMIT $3
             FOR UPDATE OF e
@@ -420,6 +429,8 @@ async def accounts_to_assess(con: asyncpg.Connection, last_month_due: str, *, af
             last_month_due,
             after,
             limit,
+            month_key(today),
+            today,
         )
     )
 

@@ -5,7 +5,7 @@ Business dates are explicit: each test owns its database and walks its own calen
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,6 +21,7 @@ from premiums_contracts.events import (
     PremiumChanged,
 )
 from premiums_coverage import repository as repo
+from premiums_coverage.domain.delinquency import last_month_due_by, review_due
 from premiums_coverage.policy import CoveragePolicy
 
 from tests.integration.coverage.world import World, enrollment
@@ -359,3 +360,35 @@ async def test_r2_7_a_day_when_the_ladder_does_not_move_writes_nothing(world: Wo
     assert await world.row(e) == warned, "days with nothing new leave the row as it was (updated_at included)"
     await world.through(date(2026, 3, 2))
     assert (await world.row(e))["notice_pay_by"] == date(2026, 3, 23), "the next notice moves the pay-by date"
+
+
+async def test_r2_7_the_daily_query_reads_a_delinquent_account_exactly_on_the_days_review_due_says(
+    world: World,
+) -> None:
+    """The daily job's SQL applies `review_due` to the saved standing: walking an unpaid APTC ladder day by day,
+    the query returns the account on exactly the days the pure rule says a step may be due, and the ladder
+    still ends as R2.7 says (warned Feb 1, Mar 1, Apr 1; ended after Apr 23)."""
+    e = await active_from_january(world, subsidy="aptc")
+    await world.through(date(2026, 1, 23))
+    read_on, due_on = [], []
+    day = date(2026, 1, 24)
+    while day <= date(2026, 4, 30) and (row := await world.row(e))["status"] != "terminated":
+        async with world.pool.acquire() as con, con.transaction():
+            page = await repo.accounts_to_assess(con, last_month_due_by(day), day, after="", limit=100)
+        if e.enrollment_id in {r["enrollment_id"] for r in page}:
+            read_on.append(day)
+        if row["status"] == "active" or review_due(row["ladder_month"], row["notice_level"], row["notice_pay_by"], day):
+            due_on.append(day)
+        await world.on(day)
+        day += timedelta(days=1)
+    assert read_on == due_on
+    assert date(2026, 1, 25) not in read_on and date(2026, 2, 1) in read_on, "behind on Jan 24, next read Feb 1"
+    assert len(read_on) < 40, f"not every day: {len(read_on)} of {(day - date(2026, 1, 24)).days}"
+    warned = [(w.notice, world.sent_on(w)) for w in world.of(e, AccountDelinquent)]
+    assert warned == [
+        ("past_due_warning", date(2026, 2, 1)),
+        ("termination_warning_1", date(2026, 3, 1)),
+        ("termination_warning_2", date(2026, 4, 1)),
+    ]
+    [ended] = world.of(e, CoverageTerminated)
+    assert world.sent_on(ended) == date(2026, 4, 24)

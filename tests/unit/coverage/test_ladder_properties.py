@@ -24,6 +24,7 @@ from premiums_coverage.domain.delinquency import (
     has_grace_ladder,
     lead_time_ok,
     pay_by_for,
+    review_due,
     termination_deadline,
 )
 from premiums_coverage.domain.ledger import Charge
@@ -88,18 +89,33 @@ def histories(draw: st.DrawFn) -> History:
     return subsidy, product, start, paid, returned
 
 
-def replay(history: History) -> tuple[date | None, list[SentNotice]]:
-    """Run the daily assessment from 40 days before the start for 300 days; checks every termination."""
+def replay(history: History, *, skip_quiet_days: bool = False) -> tuple[date | None, list[SentNotice]]:
+    """Run the daily assessment from 40 days before the start for 300 days; checks every termination.
+
+    With `skip_quiet_days`, as the daily job does, a delinquent account is assessed only on a day its money
+    moved (the payment handlers assess it then) or its saved standing says a step is due (`review_due`)."""
     subsidy, product, start, paid, returned = history
     sent: list[SentNotice] = []
     received = Decimal("0.00")
     charges = [Charge(month_key(start), PREMIUM)]
+    status, ladder_month, level, pay_by = "active", None, 0, None  # the saved standing (standing_after)
     day, last = start - timedelta(days=40), start + timedelta(days=300)
     while day <= last:
         if day.day == 1:
             charges.append(Charge(month_key(add_months(day, 1)), PREMIUM))
-        received += paid.get(day, Decimal("0.00")) - returned.get(day, Decimal("0.00"))
+        moved = paid.get(day, Decimal("0.00")) - returned.get(day, Decimal("0.00"))
+        received += moved
+        quiet = status == "delinquent" and not moved and not review_due(ladder_month, level, pay_by, day)
+        if skip_quiet_days and quiet:
+            day += timedelta(days=1)
+            continue
         verdict = assess(Account("active", subsidy, product, charges, received, tuple(sent)), day)
+        month = month_key(verdict.ladder.first_unpaid_month) if verdict.ladder is not None else None
+        if verdict.warning is not None:
+            pay_by = verdict.warning.pay_by
+        elif month is None or month != ladder_month:
+            pay_by = None
+        status, ladder_month, level = verdict.status, month, verdict.notice_level
         if verdict.terminate:
             assert verdict.ladder is not None
             ladder = month_key(verdict.ladder.first_unpaid_month)
@@ -124,6 +140,25 @@ def replay(history: History) -> tuple[date | None, list[SentNotice]]:
 @given(histories())
 def test_never_a_termination_without_every_notice_of_its_ladder_each_with_time_to_pay(history: History) -> None:
     replay(history)
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories())
+def test_skipping_the_days_review_due_rules_out_changes_nothing(history: History) -> None:
+    """R2.7/R2.8: the daily job reads a delinquent account only when `review_due` says a step may be due (or
+    its money moved); every notice and every termination lands on the same day as assessing daily."""
+    assert replay(history, skip_quiet_days=True) == replay(history)
+
+
+def test_review_due_skips_the_days_between_falling_behind_and_the_first_notice() -> None:
+    """An account behind on the 24th is next read on M's 1st; one warned to pay by the 23rd, on the 24th."""
+    assert not review_due("2027-01", 0, None, date(2026, 12, 24))
+    assert not review_due("2027-01", 0, None, date(2026, 12, 31))
+    assert review_due("2027-01", 0, None, date(2027, 1, 1))
+    assert not review_due("2027-01", 1, date(2027, 1, 23), date(2027, 1, 23))
+    assert review_due("2027-01", 1, date(2027, 1, 23), date(2027, 1, 24))
+    assert review_due("2027-01", 2, None, date(2027, 1, 5)), "a level with no pay-by date on file: always"
+    assert review_due(None, 0, None, date(2027, 1, 5)), "a standing the job did not write: always"
 
 
 def test_the_replay_sees_terminations_r1_14_connectorcare_renewal_ends_after_march_23() -> None:

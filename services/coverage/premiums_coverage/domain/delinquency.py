@@ -210,6 +210,26 @@ def assess(account: Account, today: date, threshold_percent: int | None = None) 
     return Assessment("delinquent", ladder, None, level)
 
 
+def review_due(ladder_month: str | None, notice_level: int, notice_pay_by: date | None, today: date) -> bool:
+    """Whether the daily job must assess a delinquent account today, from its saved standing alone.
+
+    While its money stays as it is, a delinquent account moves only when its next notice falls due (the
+    first on M's 1st, each later one on the 1st after the previous pay-by date, `next_notice_due`) or its
+    last pay-by date passes (termination, never before it, `termination_deadline`). Money that moves (a
+    payment, a return) is assessed when it moves, by the payment handlers, and a new month's charge never
+    changes the first unpaid month. So the days in between can be skipped: an account that fell behind on
+    the 24th is next looked at on the 1st, not on each of the seven days between. A standing the job did not
+    write (no ladder month) is always assessed.
+
+    The daily query applies the same rule in SQL (`repository.accounts_to_assess`).
+    """
+    if ladder_month is None:
+        return True
+    if notice_level == 0:
+        return month_key(today) >= ladder_month
+    return notice_pay_by is None or today > notice_pay_by
+
+
 def paid_through(charges: list[Charge], received: Decimal, threshold_percent: int | None = None) -> date | None:
     """The last day of the last month paid (D6): the day before the first unpaid month, else the last charge."""
     unpaid = first_unpaid_month(charges, received, threshold_percent)
