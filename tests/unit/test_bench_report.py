@@ -84,6 +84,17 @@ def test_the_table_names_the_machine_it_measured() -> None:
     assert table(_result()).splitlines()[0].endswith("members in the payment phases; one process per service).")
 
 
+def test_the_table_says_how_fast_a_core_was_before_and_after_the_run() -> None:
+    """The same core did the same work at different speeds from one run to the next on a shared machine; the
+    run records a fixed piece of work's time at both ends so a figure's spread can be told from the code's."""
+    from premiums_cli.bench.measure import core_speed_ms
+
+    assert core_speed_ms(rounds=1) > 0
+    speeds = {"cpu": "AMD EPYC", "cores": 2, "memory_gb": 23.5, "core_ms_before": 41.2, "core_ms_after": 58.9}
+    first = table(_result(machine=speeds)).splitlines()[0]
+    assert first.endswith("23.5 GB (a fixed piece of work took 41.2 ms of one core before, 58.9 ms after).")
+
+
 def test_the_audit_after_a_run_is_recorded_and_a_breach_is_named() -> None:
     """Issue 8: throughput must not cost correctness; each run ends with `premiums audit` and says what it found."""
     from premiums_cli.audit import Check, summary

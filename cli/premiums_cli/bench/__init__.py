@@ -28,7 +28,7 @@ from premiums_contracts.events import EnrollmentSubmitted
 from premiums_cli import audit, clock, idle
 from premiums_cli.bench import payments_flow, report
 from premiums_cli.bench.floor import floor
-from premiums_cli.bench.measure import PHASE_CPU, machine, process_usage, say, usage_between
+from premiums_cli.bench.measure import PHASE_CPU, core_speed_ms, machine, process_usage, say, usage_between
 from premiums_cli.bench.month import month_cycle
 from premiums_cli.demo import first_of_month_after_next, new_enrollment
 from premiums_cli.stack import scale, status
@@ -156,6 +156,7 @@ def _run(args: argparse.Namespace) -> int:
         say(f"{name}: {count} replicas")
         scale(name, count)
     started = datetime.now(UTC)
+    speed_before = core_speed_ms()
     try:
         result = asyncio.run(run(args))
     finally:
@@ -167,7 +168,7 @@ def _run(args: argparse.Namespace) -> int:
         "seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
         "replicas": {name: wanted.get(name, 1) for name in SERVICE_PROCESSES},
         "replicas_note": ", ".join(f"{n} × {c}" for n, c in wanted.items()) or "one process per service",
-        "machine": machine(),
+        "machine": {**machine(), "core_ms_before": speed_before, "core_ms_after": core_speed_ms()},
         **result,
     }
     path = report.write_json(result)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import statistics
 import sys
 import time
 from collections.abc import Iterator
@@ -63,6 +65,22 @@ def machine() -> dict[str, Any]:
         "memory_gb": round(memory_kb / 1024 / 1024, 1),
         "python": sys.version.split()[0],
     }
+
+
+def core_speed_ms(rounds: int = 5) -> float:
+    """Milliseconds one core takes for a fixed piece of work (Python arithmetic and a SHA-256), the median of
+    `rounds`. Taken at the start and the end of a run: on a shared virtual machine the same core was seen to
+    do the same work at different speeds from one run to the next, so a figure's spread can be told apart
+    from the code's."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        total = 0
+        for i in range(200_000):
+            total += i * i % 7
+        hashlib.sha256(total.to_bytes(8, "big") * 250_000).digest()
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times) * 1000, 1)
 
 
 def _stat(pid: int) -> tuple[int, float, float]:

@@ -53,7 +53,11 @@ def _label(label: str, result: dict[str, Any]) -> str:
 def _on(machine: dict[str, Any] | None) -> str:
     if not machine:
         return ""
-    return f" on {machine['cores']} cores of {machine['cpu']}, {machine['memory_gb']:g} GB"
+    on = f" on {machine['cores']} cores of {machine['cpu']}, {machine['memory_gb']:g} GB"
+    if machine.get("core_ms_before") is not None:
+        on += f" (a fixed piece of work took {machine['core_ms_before']} ms of one core before, "
+        on += f"{machine['core_ms_after']} ms after)"
+    return on
 
 
 def _met(value: float, target: float, higher: bool) -> bool:
