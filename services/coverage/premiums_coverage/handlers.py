@@ -242,7 +242,13 @@ class CoverageHandlers:
         await repo.change_premium(
             con, c.enrollment_id, c.effective_month, c.monthly_premium, c.aptc_amount, c.subsidy, through
         )
-        return []
+        if enrollment["status"] != "delinquent":
+            return []
+        # Months already charged were repriced: a delinquent account is assessed now, as when money moves,
+        # since the daily job reads it again only when its next step is due (`review_due`).
+        row = await repo.account(con, c.enrollment_id)
+        events = await update_standing(con, [row], self.service.clock.today(), self.policy.threshold_percent)
+        return [self._out(e, c.enrollment_id, incoming) for e in events]
 
     async def payment_cleared(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
         """R1.9/R5.17: a binder paid in full by its due date activates coverage once the money clears."""

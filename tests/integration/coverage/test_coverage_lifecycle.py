@@ -392,3 +392,31 @@ async def test_r2_7_the_daily_query_reads_a_delinquent_account_exactly_on_the_da
     ]
     [ended] = world.of(e, CoverageTerminated)
     assert world.sent_on(ended) == date(2026, 4, 24)
+
+
+async def test_r2_7_a_repriced_month_puts_a_delinquent_account_on_its_earlier_ladder_at_once(world: World) -> None:
+    """R3.3/R2.7: a premium raised back to January leaves January short; the delinquent account (behind on
+    February, warned Feb 1) is assessed when the change arrives, as when money moves, not on the day its
+    February ladder next needs it (`review_due`): January's warning goes out the same day."""
+    e = await active_from_january(world, subsidy="aptc")
+    await world.through(date(2026, 2, 5))
+    assert [(n.first_unpaid_month, world.sent_on(n)) for n in world.of(e, AccountDelinquent)] == [
+        ("2026-02", date(2026, 2, 1))
+    ]
+    change = PremiumChanged(
+        enrollment_id=e.enrollment_id,
+        member_id=e.member_id,
+        effective_month="2026-01",
+        monthly_premium=Decimal("150.00"),
+        aptc_amount=Decimal("0.00"),
+    )
+    await world.handle(change, world.handlers.premium_changed)
+    [_, january] = world.of(e, AccountDelinquent)
+    assert (january.first_unpaid_month, january.notice, world.sent_on(january)) == (
+        "2026-01",
+        "past_due_warning",
+        date(2026, 2, 5),
+    )
+    assert january.pay_by == date(2026, 2, 23) and january.amount_past_due == Decimal("200.00")
+    row = await world.row(e)
+    assert (row["status"], row["ladder_month"], row["notice_level"]) == ("delinquent", "2026-01", 1)

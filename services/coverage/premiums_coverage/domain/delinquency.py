@@ -216,10 +216,10 @@ def review_due(ladder_month: str | None, notice_level: int, notice_pay_by: date 
     While its money stays as it is, a delinquent account moves only when its next notice falls due (the
     first on M's 1st, each later one on the 1st after the previous pay-by date, `next_notice_due`) or its
     last pay-by date passes (termination, never before it, `termination_deadline`). Money that moves (a
-    payment, a return) is assessed when it moves, by the payment handlers, and a new month's charge never
-    changes the first unpaid month. So the days in between can be skipped: an account that fell behind on
-    the 24th is next looked at on the 1st, not on each of the seven days between. A standing the job did not
-    write (no ladder month) is always assessed.
+    payment, a return) and months repriced by a premium change are assessed when they happen, by their
+    handlers, and a new month's charge never changes the first unpaid month. So the days in between can be
+    skipped: an account that fell behind on the 24th is next looked at on the 1st, not on each of the seven
+    days between. A standing the job did not write (no ladder month) is always assessed.
 
     The daily query applies the same rule in SQL (`repository.accounts_to_assess`).
     """
