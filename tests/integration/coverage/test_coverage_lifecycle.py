@@ -18,7 +18,6 @@ from premiums_contracts.events import (
     EnrollmentCancelledNoBinder,
     InvoiceIssued,
     PaymentApplied,
-    PremiumChanged,
 )
 from premiums_coverage import repository as repo
 from premiums_coverage.domain.delinquency import last_month_due_by, review_due
@@ -239,14 +238,7 @@ async def test_r3_3_zero_premium_member_becoming_positive_is_billed_from_the_nex
     e = enrollment(date(2026, 1, 1), premium="0.00", subsidy="connectorcare")
     await world.enroll(e)
     await world.through(date(2026, 2, 10))
-    change = PremiumChanged(
-        enrollment_id=e.enrollment_id,
-        member_id=e.member_id,
-        effective_month="2026-04",
-        monthly_premium=Decimal("45.00"),
-        aptc_amount=Decimal("300.00"),
-    )
-    await world.handle(change, world.handlers.premium_changed)
+    await world.change_premium(e, "2026-04", "45.00", aptc="300.00")
     assert (await world.row(e))["paid_through"] == date(2026, 3, 31), "counts as paid up to the change"
     await world.through(date(2026, 3, 1))
     [bill] = world.of(e, InvoiceIssued)
@@ -255,14 +247,7 @@ async def test_r3_3_zero_premium_member_becoming_positive_is_billed_from_the_nex
 
 async def test_a_premium_change_bills_the_old_premium_until_its_effective_month(world: World) -> None:
     e = await active_from_january(world)
-    change = PremiumChanged(
-        enrollment_id=e.enrollment_id,
-        member_id=e.member_id,
-        effective_month="2026-03",
-        monthly_premium=Decimal("80.00"),
-        aptc_amount=Decimal("0.00"),
-    )
-    await world.handle(change, world.handlers.premium_changed)
+    await world.change_premium(e, "2026-03", "80.00")
     await world.through(date(2025, 12, 1))
     await world.pay(e, "100.00")
     await world.through(date(2026, 1, 1))
@@ -403,14 +388,7 @@ async def test_r2_7_a_repriced_month_puts_a_delinquent_account_on_its_earlier_la
     assert [(n.first_unpaid_month, world.sent_on(n)) for n in world.of(e, AccountDelinquent)] == [
         ("2026-02", date(2026, 2, 1))
     ]
-    change = PremiumChanged(
-        enrollment_id=e.enrollment_id,
-        member_id=e.member_id,
-        effective_month="2026-01",
-        monthly_premium=Decimal("150.00"),
-        aptc_amount=Decimal("0.00"),
-    )
-    await world.handle(change, world.handlers.premium_changed)
+    await world.change_premium(e, "2026-01", "150.00")
     [_, january] = world.of(e, AccountDelinquent)
     assert (january.first_unpaid_month, january.notice, world.sent_on(january)) == (
         "2026-01",

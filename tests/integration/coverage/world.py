@@ -24,6 +24,7 @@ from premiums_contracts.events import (
     PaymentCleared,
     PaymentReturned,
     PaymentSubmitted,
+    PremiumChanged,
 )
 from premiums_coverage import repository as repo
 from premiums_coverage.daily import DailyWork
@@ -158,6 +159,18 @@ class World:
             retry_eligible=True,
         )
         return await self.handle(event, self.handlers.payment_returned)
+
+    async def change_premium(
+        self, e: EnrollmentSubmitted, effective_month: str, premium: str, aptc: str = "0.00"
+    ) -> list[Event]:
+        change = PremiumChanged(
+            enrollment_id=e.enrollment_id,
+            member_id=e.member_id,
+            effective_month=effective_month,
+            monthly_premium=Decimal(premium),
+            aptc_amount=Decimal(aptc),
+        )
+        return await self.handle(change, self.handlers.premium_changed)
 
     async def row(self, e: EnrollmentSubmitted) -> Any:
         return await repo.enrollment(self.pool, e.enrollment_id)
