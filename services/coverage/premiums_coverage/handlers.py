@@ -171,13 +171,20 @@ class CoverageHandlers:
         """R2.4: paying the whole past-due balance cures a delinquent account; D7: a return can make it
         delinquent again; R2.10: a terminated member's payments may complete a reinstatement."""
         if enrollment["status"] in ("active", "delinquent"):
-            row = await repo.account(con, enrollment["enrollment_id"])
-            today = max(self.service.clock.today(), day)
-            events = await update_standing(con, [row], today, self.policy.threshold_percent)
-            return [self._out(e, enrollment["enrollment_id"], incoming) for e in events]
+            return await self._reassess(
+                con, enrollment["enrollment_id"], max(self.service.clock.today(), day), incoming
+            )
         if enrollment["status"] == "terminated":
             return await self._maybe_reinstate(con, enrollment, day, incoming)
         return []
+
+    async def _reassess(
+        self, con: asyncpg.Connection, enrollment_id: str, day: date, incoming: Incoming
+    ) -> list[Outgoing]:
+        """The account's standing brought up to date on `day` (R2.4, R2.7, D7), with the notices it causes."""
+        row = await repo.account(con, enrollment_id)
+        events = await update_standing(con, [row], day, self.policy.threshold_percent)
+        return [self._out(e, enrollment_id, incoming) for e in events]
 
     async def _maybe_reinstate(
         self, con: asyncpg.Connection, enrollment: Any, day: date, incoming: Incoming
@@ -246,9 +253,7 @@ class CoverageHandlers:
             return []
         # Months already charged were repriced: a delinquent account is assessed now, as when money moves,
         # since the daily job reads it again only when its next step is due (`review_due`).
-        row = await repo.account(con, c.enrollment_id)
-        events = await update_standing(con, [row], self.service.clock.today(), self.policy.threshold_percent)
-        return [self._out(e, c.enrollment_id, incoming) for e in events]
+        return await self._reassess(con, c.enrollment_id, self.service.clock.today(), incoming)
 
     async def payment_cleared(self, con: asyncpg.Connection, incoming: Incoming) -> list[Outgoing]:
         """R1.9/R5.17: a binder paid in full by its due date activates coverage once the money clears."""

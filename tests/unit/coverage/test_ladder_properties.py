@@ -28,6 +28,7 @@ from premiums_coverage.domain.delinquency import (
     termination_deadline,
 )
 from premiums_coverage.domain.ledger import Charge
+from premiums_coverage.standing import standing_after
 
 months = st.builds(date, st.integers(1990, 2100), st.integers(1, 12), st.just(1))
 subsidies = st.sampled_from(["none", "aptc", "connectorcare"])
@@ -98,24 +99,28 @@ def replay(history: History, *, skip_quiet_days: bool = False) -> tuple[date | N
     sent: list[SentNotice] = []
     received = Decimal("0.00")
     charges = [Charge(month_key(start), PREMIUM)]
-    status, ladder_month, level, pay_by = "active", None, 0, None  # the saved standing (standing_after)
+    saved = {
+        "enrollment_id": "e",
+        "status": "active",
+        "ladder_month": None,
+        "notice_level": 0,
+        "notice_pay_by": None,
+        "paid_through": None,
+    }  # the enrollment's standing columns, as the job saves them
     day, last = start - timedelta(days=40), start + timedelta(days=300)
     while day <= last:
         if day.day == 1:
             charges.append(Charge(month_key(add_months(day, 1)), PREMIUM))
         moved = paid.get(day, Decimal("0.00")) - returned.get(day, Decimal("0.00"))
         received += moved
-        quiet = status == "delinquent" and not moved and not review_due(ladder_month, level, pay_by, day)
+        standing = (saved["ladder_month"], saved["notice_level"], saved["notice_pay_by"], day)
+        quiet = saved["status"] == "delinquent" and not moved and not review_due(*standing)
         if skip_quiet_days and quiet:
             day += timedelta(days=1)
             continue
         verdict = assess(Account("active", subsidy, product, charges, received, tuple(sent)), day)
-        month = month_key(verdict.ladder.first_unpaid_month) if verdict.ladder is not None else None
-        if verdict.warning is not None:
-            pay_by = verdict.warning.pay_by
-        elif month is None or month != ladder_month:
-            pay_by = None
-        status, ladder_month, level = verdict.status, month, verdict.notice_level
+        columns = ("enrollment_id", "status", "ladder_month", "notice_level", "notice_pay_by", "paid_through")
+        saved = dict(zip(columns, standing_after(saved, verdict, None), strict=True))  # what the job writes
         if verdict.terminate:
             assert verdict.ladder is not None
             ladder = month_key(verdict.ladder.first_unpaid_month)
