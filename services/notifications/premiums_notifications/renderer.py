@@ -1,9 +1,9 @@
 """Renders a notice in the member's language (D14): a subject, a plain-text body, an HTML body and an SMS.
 
 Each notice is one template per language (`templates/<lang>/<kind>.jinja`) that extends a layout and writes
-its paragraphs and fact tables with the macros of the output format (`f`) and the words of its language
-(`w`: months, dates, money, return reasons). The same template is compiled twice:
-by a plain-text environment (no escaping) and by an HTML one (autoescape on), so the facts are written once
+its paragraphs and fact tables with the building blocks of the output format (`f`, `formats.py`) and the
+words of its language (`w`: months, dates, money, return reasons). The same template is compiled twice: by a
+plain-text environment (no escaping) and by an HTML one (autoescape on), so the facts are written once
 and every value in the HTML is escaped.
 """
 
@@ -21,6 +21,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from premiums_notifications.formats import FORMATS
+
 _LOADER = PackageLoader("premiums_notifications", "templates")
 # Templates ship with the package and never change under a running process: no per-render file checks.
 _OPTIONS: dict[str, Any] = {
@@ -31,40 +33,7 @@ _OPTIONS: dict[str, Any] = {
 }
 
 
-def wordwrap(
-    text: str,
-    width: int = 79,
-    break_long_words: bool = True,
-    wrapstring: str | None = None,
-    break_on_hyphens: bool = True,
-) -> str:
-    """Greedy wrapping at spaces, for the plain-text notices: Jinja's own `wordwrap` goes through `textwrap`,
-    whose regular expressions were a quarter of the time it took to render a notice. Runs of spaces collapse
-    and words are not split at hyphens; a word longer than a line is cut only if `break_long_words`."""
-    del break_on_hyphens  # accepted for Jinja's signature; never splitting "pay-by" is the better choice here
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        line = ""
-        for word in paragraph.split():
-            while break_long_words and len(word) > width:
-                if line:
-                    lines.append(line)
-                    line = ""
-                lines.append(word[:width])
-                word = word[width:]
-            if not line:
-                line = word
-            elif len(line) + 1 + len(word) <= width:
-                line = f"{line} {word}"
-            else:
-                lines.append(line)
-                line = word
-        lines.append(line)
-    return ("\n" if wrapstring is None else wrapstring).join(lines)
-
-
 _TEXT = Environment(loader=_LOADER, autoescape=False, **_OPTIONS)
-_TEXT.filters["wordwrap"] = wordwrap
 _HTML = Environment(loader=_LOADER, autoescape=True, **_OPTIONS)
 
 LANGUAGES = ("en", "es")
@@ -94,7 +63,7 @@ class _Remembered:
         return getattr(self._module, name)
 
 
-PURE_MACROS = ("month", "day", "money", "reason", "heading")
+PURE_MACROS = ("month", "day", "money", "reason")
 
 
 def _remembering(macro: Any) -> Any:
@@ -117,7 +86,7 @@ def _module(env: Environment, name: str) -> _Remembered:
 def _render(env: Environment, fmt: str, kind: str, language: str, facts: dict[str, Any]) -> tuple[str, str]:
     context = {
         **facts,
-        "f": _module(env, f"_format.{fmt}"),
+        "f": FORMATS[fmt],
         "w": _module(env, f"{language}/_words.jinja"),
         "language": language,
         "layout": f"_layout.{fmt}",

@@ -11,7 +11,8 @@ from jinja2 import Environment
 from jinja2.filters import do_wordwrap
 from premiums_notifications.channels import Undeliverable
 from premiums_notifications.email import build_message
-from premiums_notifications.renderer import Rendered, wordwrap
+from premiums_notifications.formats import wordwrap
+from premiums_notifications.renderer import Rendered
 
 SPANISH = Rendered(
     subject="Aviso de pago vencido: pague antes del 23 de marzo — Plan Médico Ñandú",
@@ -58,3 +59,32 @@ def test_wordwrap_matches_jinjas_except_that_it_never_splits_a_word_at_a_hyphen(
 def test_wordwrap_cuts_a_word_longer_than_the_line_and_uses_the_wrapstring() -> None:
     assert wordwrap("x" * 10, 4) == "xxxx\nxxxx\nxx"
     assert wordwrap("one two three", 8, wrapstring="\n    ") == "one two\n    three"
+
+
+def test_an_ascii_notice_goes_as_it_is_and_parses_back_the_same() -> None:
+    text, html = "Hello Ana,\n.\n" + "word " * 30 + "\n", '<p class="x">Pay $200.00 by May 23 = soon</p>\n'
+    raw = build_message("ntf_3", "a@example.org", Rendered("Bill", text, html, "s"))
+    assert raw.count(b"Content-Transfer-Encoding: 7bit\r\n") == 2 and b"quoted-printable" not in raw
+    assert b"=3D" not in raw and b'class="x"' in raw, "nothing encoded"
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == text  # type: ignore[union-attr]
+    assert parsed.get_body(("html",)).get_content().replace("\r\n", "\n") == html  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "text", ["x" * 999 + "\n", "Línea en español\n", "x\0y\n"], ids=["long line", "not ascii", "nul"]
+)
+def test_a_part_that_7bit_cannot_carry_is_quoted_printable(text: str) -> None:
+    raw = build_message("ntf_4", "a@example.org", Rendered("Bill", text, "<p>ok</p>", "s"))
+    assert b"Content-Transfer-Encoding: quoted-printable\r\n" in raw and b"Content-Transfer-Encoding: 7bit" in raw
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n")), "SMTP's line limit"
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == text  # type: ignore[union-attr]
+
+
+def test_a_bare_carriage_return_from_a_fact_ends_a_line_and_never_reaches_the_wire() -> None:
+    html = "<p>Hello Ana\rBcc: x</p>\r\n"
+    raw = build_message("ntf_5", "a@example.org", Rendered("Bill", "t\n", html, "s"))
+    assert b"\r" not in raw.replace(b"\r\n", b""), "no bare CR"
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed.get_body(("html",)).get_content().replace("\r\n", "\n") == "<p>Hello Ana\nBcc: x</p>\n"  # type: ignore[union-attr]
