@@ -8,7 +8,9 @@ already has. This session writes MAIL, RCPT and DATA in one packet when the serv
 
 `send_each` goes one step further for a run of messages on one session: a message's content is written in
 the same packet as the next message's MAIL, RCPT and DATA (RFC 2920 §3.1 lets message content open a group),
-so a message costs one write and one round trip instead of two of each.
+so a message costs one write and one round trip instead of two of each. A refusal answers its own message and
+the session goes on (RSET first when the transaction is still open), so a run of bad addresses does not cost a
+connection each.
 
 A server that also offers CHUNKING (RFC 3030) takes whole transactions pipelined: MAIL, RCPT, `BDAT <size> LAST`
 and the message itself, with no 354 to wait for and no dot-stuffing, for up to `GROUP_MESSAGES` messages in one
@@ -83,12 +85,15 @@ class SmtpSession:
         """Send one message to one recipient; returns the server's acceptance text.
 
         Raises `SmtpReply` for a refusal (code and command tell a refused recipient from the rest) and
-        `SmtpDisconnected` when the session broke. After any error the session is closed: the caller opens
-        a new one rather than reasoning about the state of this one.
+        `SmtpDisconnected` when the session broke. After a refusal the session is left ready for the next
+        message (`_after_refusal`: RSET if the transaction is still open), or closed if it cannot be; after
+        any other error it is closed.
         """
         try:
             async with self._deadline():  # one timer for the whole exchange, not one per reply
                 return await self._send(sender, recipient, message)
+        except SmtpReply:
+            raise  # `_send` left the session ready for the next message, or closed it
         except BaseException:
             self.close()
             raise
@@ -102,9 +107,10 @@ class SmtpSession:
         """Send `feed()`'s (recipient, message) pairs one after another until it returns None.
 
         `answer` is called once per message fed, in order, with the server's acceptance text or the
-        `SmtpReply` that refused it. Without CHUNKING, after a refusal the session is closed and the call
-        returns: a message fed but not answered (at most one, whose envelope went out with the refused content)
-        was not sent. With CHUNKING a refusal answers its message and the run goes on.
+        `SmtpReply` that refused it. A refusal answers its message and the run goes on, on the same session
+        (an envelope refused before its content: RSET first). Only a server that says it is closing (421), or
+        a refusal the session cannot recover from, closes the session and ends the call: a message fed but not
+        answered (at most one, whose envelope went out with the refused content) was not sent.
         A broken session raises `SmtpDisconnected`; the messages fed and not answered are then unknown.
         With pipelining, a message is answered only once the next one is fed (its content travels with the
         next envelope, or the next ones share its write), so `feed` is called before the previous message's answer.
@@ -117,7 +123,8 @@ class SmtpSession:
                     answer(await self.send(sender, *item))
                 except SmtpReply as exc:
                     answer(exc)
-                    return
+                    if not self.connected:
+                        return
             return
         held: bytes | None = None  # the previous message's content, written with the next envelope
         loop = asyncio.get_running_loop()
@@ -135,18 +142,21 @@ class SmtpSession:
                     if held is not None:
                         held = None
                         accepted = _content_answer(*await self._read_reply())
-                        if isinstance(accepted, SmtpReply):
-                            self.close()
-                            answer(accepted)
-                            return
                         answer(accepted)
+                        if isinstance(accepted, SmtpReply):
+                            await self._after_refusal(accepted)
+                            if not self.connected:
+                                return
                     if item is None:
                         return
-                    refused = self._refusal(DATA_STEPS, [await self._read_reply() for _ in envelope])
+                    replies = [await self._read_reply() for _ in envelope]
+                    refused = self._refusal(DATA_STEPS, replies)
                     if refused is not None:
-                        self.close()
                         answer(refused)
-                        return
+                        await self._after_refusal(refused, data_open=replies[-1][0] == 354)
+                        if not self.connected:
+                            return
+                        continue
                     held = _dot_stuffed(item[1])
         except BaseException:
             self.close()
@@ -184,6 +194,21 @@ class SmtpSession:
             self.close()
             raise
 
+    async def _after_refusal(self, refused: SmtpReply, *, data_open: bool = False) -> None:
+        """Leave the session ready for the next message after a refusal (RFC 5321), or close it.
+
+        A refused message (its content) ended its transaction: nothing to do. A refused MAIL, RCPT or DATA
+        leaves the transaction open: RSET clears it (§4.1.1.5). A server that is closing the channel (421), a
+        DATA the server took although the envelope was refused (it now waits for content), or a RSET not
+        answered 250 closes the session instead; the caller's next message goes on a new one."""
+        if refused.code == 421 or data_open:
+            self.close()
+        elif refused.command != "message":
+            self._writer.write(b"RSET\r\n")
+            code, _ = await self._read_reply()
+            if code != 250:
+                self.close()
+
     @staticmethod
     def _envelope(sender: str, recipient: str) -> tuple[str, ...]:
         return (f"MAIL FROM:<{sender}>", f"RCPT TO:<{recipient}>", "DATA")
@@ -210,10 +235,12 @@ class SmtpSession:
                 if self._refusal(DATA_STEPS, replies) is not None:
                     break
         if (refused := self._refusal(DATA_STEPS, replies)) is not None:
+            await self._after_refusal(refused, data_open=len(replies) == 3 and replies[2][0] == 354)
             raise refused
         self._writer.write(_dot_stuffed(message))
         accepted = _content_answer(*await self._read_reply())
         if isinstance(accepted, SmtpReply):
+            await self._after_refusal(accepted)
             raise accepted
         return accepted
 

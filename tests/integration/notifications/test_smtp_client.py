@@ -73,13 +73,18 @@ async def test_one_command_at_a_time_when_the_server_does_not_pipeline(aiosmtpd_
     assert keeper.received[0][2].replace(b"\r\n", b"\n").endswith(b"\n.leading dot\n.\nlast line\n")
 
 
-async def test_a_refused_recipient_is_a_reply_naming_rcpt_and_the_session_is_closed(aiosmtpd_server: Any) -> None:
+async def test_a_refused_recipient_is_a_reply_naming_rcpt_and_the_session_takes_the_next_message(
+    aiosmtpd_server: Any,
+) -> None:
+    """RFC 5321 §4.1.1.5: RSET clears the refused transaction, and the same session sends the next message."""
     controller, keeper = aiosmtpd_server
     session = await SmtpSession.open("127.0.0.1", controller.port)
     with pytest.raises(SmtpReply) as refused:
         await session.send("a@premiums.example", "nobody@example.org", MESSAGE)
     assert (refused.value.command, refused.value.code) == ("RCPT TO", 550)
-    assert not session.connected and keeper.received == []
+    assert session.connected and keeper.received == []
+    assert await session.send("a@premiums.example", "m@example.org", MESSAGE) == "queued as 42"
+    assert [r[1] for r in keeper.received] == [["m@example.org"]], "the refused recipient is not carried over"
 
 
 async def test_a_server_that_hangs_up_mid_transaction_is_a_disconnection() -> None:
@@ -180,11 +185,18 @@ async def test_a_run_of_messages_shares_packets_and_each_is_answered_in_order(
 
 
 async def _scripted(
-    refuse_rcpt: str, refuse_content: bytes, *, delay: float = 0.0, hang_up_once_on: bytes | None = None
+    refuse_rcpt: str,
+    refuse_content: bytes,
+    *,
+    delay: float = 0.0,
+    hang_up_once_on: bytes | None = None,
+    content_refusal: bytes = b"554 5.7.1 content refused",
 ) -> tuple[asyncio.Server, list[bytes]]:
-    """A pipelining server that refuses one recipient and any message whose content holds `refuse_content`;
-    it answers only once it has read what was sent, as a real server does. `delay` slows its 354 and content
-    replies; the first content holding `hang_up_once_on` makes it hang up without a word (nothing stored)."""
+    """A pipelining server that refuses one recipient and any message whose content holds `refuse_content`
+    (with `content_refusal`; a 421 also hangs up, as RFC 5321 §3.8 has it); it answers only once it has read
+    what was sent, as a real server does, and a recipient refused stays refused until RSET or MAIL. `delay`
+    slows its 354 and content replies; the first content holding `hang_up_once_on` makes it hang up without a
+    word (nothing stored)."""
     stored: list[bytes] = []
     hung_up: list[bool] = []
 
@@ -198,6 +210,9 @@ async def _scripted(
             if verb == b"MAIL":
                 recipients = 0
                 writer.write(b"250 sender ok\r\n")
+            elif verb == b"RSET":
+                recipients = 0
+                writer.write(b"250 reset\r\n")
             elif verb == b"RCPT":
                 refused = refuse_rcpt.encode() in line
                 recipients += 0 if refused else 1
@@ -217,9 +232,11 @@ async def _scripted(
                     break
                 await asyncio.sleep(delay)
                 refused = refuse_content in content
-                writer.write(b"554 5.7.1 content refused\r\n" if refused else b"250 queued\r\n")
+                writer.write(content_refusal + b"\r\n" if refused else b"250 queued\r\n")
                 if not refused:
                     stored.append(content)
+                elif content_refusal.startswith(b"421"):
+                    break
             elif verb == b"QUIT":
                 writer.write(b"221 bye\r\n")
                 break
@@ -229,10 +246,9 @@ async def _scripted(
 
 
 @pytest.mark.parametrize("refused", ["recipient", "content"])
-async def test_a_refusal_in_a_pipelined_run_answers_that_message_and_sends_no_later_one(refused: str) -> None:
-    """A refused recipient (RCPT) or a refused message (its content) is that message's answer; the session
-    closes there, and a message whose envelope went out with the refused content is left unanswered (not sent),
-    for the caller to send on another session."""
+async def test_a_refusal_in_a_pipelined_run_answers_that_message_and_the_run_goes_on(refused: str) -> None:
+    """A refused recipient (RCPT) or a refused message (its content) is that message's answer; the same
+    session goes on with the next messages (RSET first after a refused envelope), each answered and stored."""
     server, stored = await _scripted("nobody@example.org", b"reject me")
     port = server.sockets[0].getsockname()[1]
     bad = ("nobody@example.org", MESSAGE) if refused == "recipient" else ("m1@example.org", MESSAGE + b"reject me\r\n")
@@ -240,12 +256,33 @@ async def test_a_refusal_in_a_pipelined_run_answers_that_message_and_sends_no_la
         session = await SmtpSession.open("127.0.0.1", port)
         feed = Feed([("m0@example.org", MESSAGE), bad, ("m2@example.org", MESSAGE), ("m3@example.org", MESSAGE)])
         await session.send_each("a@premiums.example", feed.next, feed.answer)
-        assert feed.answers[0] == "queued" and len(feed.answers) == 2
+        assert feed.fed == 4 and len(feed.answers) == 4
+        assert [feed.answers[n] for n in (0, 2, 3)] == ["queued"] * 3
         refusal = feed.answers[1]
         assert isinstance(refusal, SmtpReply)
         assert (refusal.command, refusal.code) == (("RCPT TO", 550) if refused == "recipient" else ("message", 554))
-        assert feed.fed == (2 if refused == "recipient" else 3), "a refused envelope stops the run at once"
-        assert not session.connected and len(stored) == 1
+        assert session.connected and len(stored) == 3 and all(b"reject me" not in c for c in stored)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_server_closing_the_channel_421_ends_the_run_and_leaves_the_next_message_unsent() -> None:
+    """RFC 5321 §3.8: a 421 means the server is going away. The refused message is answered, the session
+    closes, and the message whose envelope went out with it is left unanswered, for another session."""
+    server, stored = await _scripted("nobody@example.org", b"reject me", content_refusal=b"421 4.3.2 shutting down")
+    port = server.sockets[0].getsockname()[1]
+    try:
+        session = await SmtpSession.open("127.0.0.1", port)
+        items = [
+            ("m0@example.org", MESSAGE + b"reject me\r\n"),
+            ("m1@example.org", MESSAGE),
+            ("m2@example.org", MESSAGE),
+        ]
+        feed = Feed(items)
+        await session.send_each("a@premiums.example", feed.next, feed.answer)
+        assert len(feed.answers) == 1 and isinstance(feed.answers[0], SmtpReply) and feed.answers[0].code == 421
+        assert feed.fed == 2 and not session.connected and stored == []
     finally:
         server.close()
         await server.wait_closed()
@@ -254,11 +291,11 @@ async def test_a_refusal_in_a_pipelined_run_answers_that_message_and_sends_no_la
 async def test_a_run_without_pipelining_is_sent_one_exchange_at_a_time(aiosmtpd_server: Any) -> None:
     controller, keeper = aiosmtpd_server
     session = await SmtpSession.open("127.0.0.1", controller.port)
-    feed = Feed([("m0@example.org", MESSAGE), ("m1@example.org", MESSAGE), ("nobody@example.org", MESSAGE)])
+    feed = Feed([("m0@example.org", MESSAGE), ("nobody@example.org", MESSAGE), ("m1@example.org", MESSAGE)])
     await session.send_each("a@premiums.example", feed.next, feed.answer)
-    assert feed.answers[:2] == ["queued as 42", "queued as 42"]
-    assert isinstance(feed.answers[2], SmtpReply) and feed.answers[2].command == "RCPT TO"
-    assert [r[1] for r in keeper.received] == [["m0@example.org"], ["m1@example.org"]] and not session.connected
+    assert [feed.answers[n] for n in (0, 2)] == ["queued as 42", "queued as 42"]
+    assert isinstance(feed.answers[1], SmtpReply) and feed.answers[1].command == "RCPT TO"
+    assert [r[1] for r in keeper.received] == [["m0@example.org"], ["m1@example.org"]] and session.connected
 
 
 async def test_the_deadline_of_a_pipelined_run_is_per_exchange_not_for_the_whole_run() -> None:
@@ -283,19 +320,24 @@ def _outbound(n: int, text: str) -> Outbound:
     return Outbound(f"ntf_{n}", f"mbr_{n}", "N1", {"email": f"m{n}@example.org"}, rendered)
 
 
+@pytest.mark.parametrize("refusal", [b"554 5.7.1 content refused", b"421 4.3.2 shutting down"], ids=["554", "421"])
 @pytest.mark.parametrize("connections", [1, 3])
-async def test_the_channel_sends_each_notice_once_around_a_refusal_and_a_broken_session(connections: int) -> None:
-    """Through `SmtpChannel.deliver`: a refused message is that notice's answer, the notice whose envelope went
-    out with it is sent on the next session, and a session that hangs up mid-message is replaced and its
-    notices in flight go out on the new one: every other notice is accepted, each stored once."""
-    server, stored = await _scripted("nobody@example.org", b"reject me", hang_up_once_on=b"hang up")
+async def test_the_channel_sends_each_notice_once_around_a_refusal_and_a_broken_session(
+    connections: int, refusal: bytes
+) -> None:
+    """Through `SmtpChannel.deliver`: a refused message is that notice's answer (after a 421 the notice whose
+    envelope went out with it is sent on the next session), and a session that hangs up mid-message is replaced
+    and its notices in flight go out on the new one: every other notice is accepted, each stored once."""
+    server, stored = await _scripted(
+        "nobody@example.org", b"reject me", hang_up_once_on=b"hang up", content_refusal=refusal
+    )
     port = server.sockets[0].getsockname()[1]
     texts = {2: "reject me", 5: "hang up"}
     outbounds = [_outbound(n, texts.get(n, "Your bill is ready.")) for n in range(8)]
     channel = SmtpChannel("127.0.0.1", port, connections=connections)
     try:
         results = await channel.deliver(outbounds)
-        assert isinstance(results[2], Unavailable) and "554" in str(results[2])
+        assert isinstance(results[2], Unavailable) and refusal[:3].decode() in str(results[2])
         assert [r for n, r in enumerate(results) if n != 2] == ["queued"] * 7
         sent = sorted(c.split(b"X-Premiums-Notification: ")[1].split(b"\r\n")[0].decode() for c in stored)
         assert sent == sorted(f"ntf_{n}" for n in range(8) if n != 2), "each accepted notice stored exactly once"
