@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+
+from premiums_contracts.ids import uuid7
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -17,7 +18,7 @@ class EnvelopeError(ValueError):
 
 
 def _new_id() -> str:
-    return str(uuid.uuid4())
+    return str(uuid7())  # time-ordered: the inboxes and outboxes that key on it insert at their index's edge
 
 
 def _now() -> datetime:
