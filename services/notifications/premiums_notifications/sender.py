@@ -40,7 +40,7 @@ from premiums_notifications.renderer import RenderJob, RenderPool
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
-BATCH = 200
+BATCH = 500
 CHANNEL = "notifications"
 LEASE_SECONDS = 60
 
