@@ -40,7 +40,7 @@ from premiums_notifications.renderer import RenderJob, RenderPool
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
-BATCH = 500
+BATCH = 500  # each claim walks the index entries of notices just sent: fewer, larger claims walk them less
 CHANNEL = "notifications"
 LEASE_SECONDS = 60
 
