@@ -153,7 +153,7 @@ class SmtpSession:
                     refused = self._refusal(DATA_STEPS, replies)
                     if refused is not None:
                         answer(refused)
-                        await self._after_refusal(refused, data_open=replies[-1][0] == 354)
+                        await self._after_refusal(refused, replies)
                         if not self.connected:
                             return
                         continue
@@ -194,13 +194,15 @@ class SmtpSession:
             self.close()
             raise
 
-    async def _after_refusal(self, refused: SmtpReply, *, data_open: bool = False) -> None:
+    async def _after_refusal(self, refused: SmtpReply, envelope: list[tuple[int, str]] | None = None) -> None:
         """Leave the session ready for the next message after a refusal (RFC 5321), or close it.
 
         A refused message (its content) ended its transaction: nothing to do. A refused MAIL, RCPT or DATA
         leaves the transaction open: RSET clears it (§4.1.1.5). A server that is closing the channel (421), a
         DATA the server took although the envelope was refused (it now waits for content), or a RSET not
-        answered 250 closes the session instead; the caller's next message goes on a new one."""
+        answered 250 closes the session instead; the caller's next message goes on a new one. `envelope` holds
+        the replies to MAIL, RCPT and DATA read so far when the envelope was refused."""
+        data_open = envelope is not None and len(envelope) == len(DATA_STEPS) and envelope[-1][0] == 354
         if refused.code == 421 or data_open:
             self.close()
         elif refused.command != "message":
@@ -235,7 +237,7 @@ class SmtpSession:
                 if self._refusal(DATA_STEPS, replies) is not None:
                     break
         if (refused := self._refusal(DATA_STEPS, replies)) is not None:
-            await self._after_refusal(refused, data_open=len(replies) == 3 and replies[2][0] == 354)
+            await self._after_refusal(refused, replies)
             raise refused
         self._writer.write(_dot_stuffed(message))
         accepted = _content_answer(*await self._read_reply())
