@@ -202,15 +202,22 @@ async def enrollments_locked(con: asyncpg.Connection, enrollment_ids: Sequence[s
     return {r["enrollment_id"]: r for r in rows}
 
 
+MARK_CLEARED_MANY = """
+    UPDATE payments_received p SET status = 'cleared', cleared_on = c.cleared_on
+    FROM unnest($1::text[], $2::date[]) AS c(payment_id, cleared_on)
+    WHERE p.payment_id = c.payment_id AND p.status = 'accepted'
+    RETURNING p.payment_id
+"""
+"""Looks each payment up by its key (given the server's `random_page_cost` for a cached working set: see
+`premiums_cli/stack/postgres.py`). The statistics of `status` are stale on a clearing day (the payments
+were accepted since the last ANALYZE), and with the default cost the planner scanned the table and compared
+every pending payment with every id of the batch."""
+
+
 async def mark_cleared_many(con: asyncpg.Connection, cleared: Sequence[tuple[str, date]]) -> set[str]:
     """`mark_cleared` for many payments at once; returns the ones that were waiting to clear."""
     rows = await con.fetch(
-        """
-        UPDATE payments_received p SET status = 'cleared', cleared_on = c.cleared_on
-        FROM unnest($1::text[], $2::date[]) AS c(payment_id, cleared_on)
-        WHERE p.payment_id = c.payment_id AND p.status = 'accepted'
-        RETURNING p.payment_id
-        """,
+        MARK_CLEARED_MANY,
         [payment_id for payment_id, _ in cleared],
         [day for _, day in cleared],
     )
