@@ -64,9 +64,14 @@ def _met(value: float, target: float, higher: bool) -> bool:
     return value >= target if higher else value <= target
 
 
+def _steady(result: dict[str, Any]) -> bool:
+    return bool(result.get("steady_payments") and (result.get("cleared") or result.get("floor_payments_per_s")))
+
+
 def table(result: dict[str, Any]) -> str:
     rows = [
         f"Measured {result['at']} with `{result['command']}` ({result['members']:,} members in the payment phases"
+        + (f", {result['steady_payments']:,} payments in the clearing burst and the floor" if _steady(result) else "")
         + (f", {result['month_cycle_members']:,} in the month cycle" if result.get("month_cycle_members") else "")
         + f"; {result.get('replicas_note', 'one process per service')})"
         + _on(result.get("machine"))
