@@ -105,3 +105,12 @@ def test_the_audit_after_a_run_is_recorded_and_a_breach_is_named() -> None:
     broken = summary([Check("a", 10, []), Check("one confirmation", 3, [f"pay_{n}: 2 sent" for n in range(9)])])
     assert not broken["clean"] and broken["breaches"] == {"one confirmation": [f"pay_{n}: 2 sent" for n in range(5)]}
     assert "**1 of 2 checks breached** (one confirmation: pay_0: 2 sent, pay_1" in table(_result(audit=broken))
+
+
+def test_the_table_names_the_size_of_the_clearing_burst_and_of_the_floor() -> None:
+    """The ratio compares the same number of payments on both sides (a burst of 1,000 measures mostly the
+    first payment's trip through three hops); the table says how many, and only when a run had them."""
+    measured = _result(steady_payments=10_000, cleared=10_000, floor_payments_per_s=4_563.5)
+    first = table(measured).splitlines()[0]
+    assert "1,000 members in the payment phases, 10,000 payments in the clearing burst and the floor;" in first
+    assert "clearing burst" not in table(_result(steady_payments=10_000)).splitlines()[0]
