@@ -1,8 +1,8 @@
 """Coverage's premium rules on real dates, end to end through Kafka, HTTP and the simulated clock (issue 4).
 
 One cast of members is set up before December 1 and the shared business clock walks them through a plan
-year Y, stopping on the days the rules name. With Y = 2027 (the year a run that starts in November 2026
-uses; a later start uses the next possible year, on the same days of the month):
+year Y, stopping on the days the rules name. With Y = 2027 (the year a run that starts by November 2026
+uses; a later start uses the next year with 2027's days of the week, 2038 after November 2026: `plan_year`):
 
 | day          | what happens                                                                            |
 |--------------|-----------------------------------------------------------------------------------------|
@@ -25,6 +25,7 @@ uses; a later start uses the next possible year, on the same days of the month):
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -55,8 +56,14 @@ R01_ACCOUNT = "000555120001"  # the sandbox bank returns it R01 one banking day 
 
 
 def plan_year(today: date) -> int:
-    """The first plan year whose renewals can still be set up before their December 1 bill."""
-    return today.year + 1 if today <= date(today.year, 11, 30) else today.year + 2
+    """The first plan year whose renewals can still be set up before their December 1 bill, and whose days of
+    the week are 2027's (not a leap year, January 1 a Friday): the story's days are the rules' days only on
+    that calendar (the binder paid on Saturday the 23rd clears on Monday; the R01 return of March 25 comes on
+    a banking day). A run after November 2026 plays 2038, the next such year."""
+    year = today.year + 1 if today <= date(today.year, 11, 30) else today.year + 2
+    while calendar.isleap(year) or date(year, 1, 1).weekday() != calendar.FRIDAY:
+        year += 1
+    return year
 
 
 class Cast:
