@@ -114,3 +114,9 @@ def test_the_table_names_the_size_of_the_clearing_burst_and_of_the_floor() -> No
     first = table(measured).splitlines()[0]
     assert "1,000 members in the payment phases, 10,000 payments in the clearing burst and the floor;" in first
     assert "clearing burst" not in table(_result(steady_payments=10_000)).splitlines()[0]
+
+
+def test_payments_of_an_earlier_run_in_the_burst_are_named_under_the_table() -> None:
+    """A portal-only run leaves its payments to the next clearing day, whose window then holds their work too."""
+    assert "8,000 payments of an earlier run cleared in the same burst" in table(_result(other_payments_cleared=8000))
+    assert "earlier run" not in table(_result(other_payments_cleared=0))

@@ -92,6 +92,8 @@ def table(result: dict[str, Any]) -> str:
     for key, label in CONTEXT:
         if (value := result.get(key)) is not None:
             rows.append(f"| {label} | {value:,} | (no target) | |")
+    if others := result.get("other_payments_cleared"):
+        rows += ["", f"**{others:,} payments of an earlier run cleared in the same burst**: the steady figure is low."]
     if audited := result.get("audit"):
         rows += ["", _audit_line(audited)]
     return "\n".join(rows)
